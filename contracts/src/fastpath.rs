@@ -3,13 +3,12 @@
 //! building the message, and stops as soon as it has them. The platform uses it to
 //! route a call whose bytes it then forwards unchanged.
 
-use quick_xml::NsReader;
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
 
 use crate::headers::REGISTRY_NS;
 use crate::soap::{SOAP11_NS, SOAP12_NS, SoapError};
-use crate::xml::{MAX_DEPTH, XmlError};
+use crate::xml::{MAX_DEPTH, XmlError, resolve_reference};
 
 /// What routing needs to know about a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,12 +38,55 @@ fn malformed(position: u64, err: impl std::fmt::Display) -> SoapError {
     })
 }
 
-fn ns_of(resolved: ResolveResult<'_>, position: u64) -> Result<&str, SoapError> {
-    match resolved {
-        ResolveResult::Bound(ns) => Ok(ns.into_inner()),
-        ResolveResult::Unbound => Ok(""),
-        ResolveResult::Unknown(prefix) => {
-            Err(SoapError::Xml(XmlError::UnboundPrefix { prefix, position }))
+/// Namespace declarations in scope for the top three levels (Envelope, Header/Body,
+/// header blocks and the body element): the only elements the scan resolves. Deeper
+/// elements are matched by local name only, so their declarations are never parsed;
+/// that is what makes the scan fast.
+#[derive(Default)]
+struct TopScopes {
+    /// `(depth, prefix, namespace)`; an empty prefix is the default namespace.
+    bindings: Vec<(usize, String, String)>,
+}
+
+impl TopScopes {
+    fn enter(
+        &mut self,
+        depth: usize,
+        start: &BytesStart<'_>,
+        position: u64,
+    ) -> Result<(), SoapError> {
+        for attribute in start.attributes() {
+            let attribute = attribute.map_err(|e| malformed(position, e))?;
+            let key = attribute.key.as_ref();
+            let prefix = if key == "xmlns" {
+                ""
+            } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+                prefix
+            } else {
+                continue;
+            };
+            self.bindings
+                .push((depth, prefix.to_owned(), attribute.value.into_owned()));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, depth: usize) {
+        while self.bindings.last().is_some_and(|(d, _, _)| *d >= depth) {
+            self.bindings.pop();
+        }
+    }
+
+    /// The namespace of an element name (`prefix:local` or `local`).
+    fn resolve(&self, qname: &str, position: u64) -> Result<&str, SoapError> {
+        let prefix = qname.split_once(':').map_or("", |(prefix, _)| prefix);
+        match self.bindings.iter().rev().find(|(_, p, _)| p == prefix) {
+            Some((_, _, ns)) => Ok(ns),
+            None if prefix.is_empty() => Ok(""),
+            None => Err(SoapError::Xml(XmlError::UnboundPrefix {
+                prefix: prefix.to_owned(),
+                position,
+            })),
         }
     }
 }
@@ -52,8 +94,9 @@ fn ns_of(resolved: ResolveResult<'_>, position: u64) -> Result<&str, SoapError> 
 /// Scans a SOAP request for routing. Refuses what the full decoder refuses at the
 /// envelope level (DTDs, SOAP 1.2, not an envelope, no or empty Body).
 pub fn scan(input: &[u8]) -> Result<RoutingInfo, SoapError> {
-    let mut reader = NsReader::from_reader(input);
+    let mut reader = Reader::from_reader(input);
     reader.config_mut().expand_empty_elements = true;
+    let mut scopes = TopScopes::default();
     let mut info = RoutingInfo::default();
     let mut depth = 0usize;
     let mut place = Place::Envelope;
@@ -71,10 +114,12 @@ pub fn scan(input: &[u8]) -> Result<RoutingInfo, SoapError> {
                 }
                 let local = start.local_name();
                 let local = local.as_ref();
+                if depth <= 3 {
+                    scopes.enter(depth, &start, position)?;
+                }
                 match depth {
                     1 => {
-                        let (resolved, _) = reader.resolver().resolve_element(start.name());
-                        let ns = ns_of(resolved, position)?;
+                        let ns = scopes.resolve(start.name().as_ref(), position)?;
                         if local != "Envelope" {
                             return Err(SoapError::NotAnEnvelope {
                                 found: local.to_owned(),
@@ -90,25 +135,24 @@ pub fn scan(input: &[u8]) -> Result<RoutingInfo, SoapError> {
                         }
                     }
                     2 => {
-                        let (resolved, _) = reader.resolver().resolve_element(start.name());
-                        let in_soap = ns_of(resolved, position)? == SOAP11_NS;
+                        let in_soap = scopes.resolve(start.name().as_ref(), position)? == SOAP11_NS;
                         place = match local {
                             "Header" if in_soap => Place::Header,
                             "Body" if in_soap => Place::Body,
                             _ => Place::Envelope,
                         };
                     }
-                    3 if place == Place::Header && local == "LogicalAddress" => {
-                        let (resolved, _) = reader.resolver().resolve_element(start.name());
-                        if ns_of(resolved, position)? == REGISTRY_NS {
-                            info.logical_address = Some(collect_text(&mut reader)?);
-                            depth -= 1;
-                        }
+                    3 if place == Place::Header
+                        && local == "LogicalAddress"
+                        && scopes.resolve(start.name().as_ref(), position)? == REGISTRY_NS =>
+                    {
+                        info.logical_address = Some(collect_text(&mut reader)?);
+                        scopes.leave(depth);
+                        depth -= 1;
                     }
                     3 if place == Place::Body && !have_body_element => {
-                        let (resolved, _) = reader.resolver().resolve_element(start.name());
-                        let ns = ns_of(resolved, position)?;
-                        info.contract_ns = ns.to_owned();
+                        info.contract_ns =
+                            scopes.resolve(start.name().as_ref(), position)?.to_owned();
                         info.operation = local.to_owned();
                         have_body_element = true;
                     }
@@ -128,6 +172,9 @@ pub fn scan(input: &[u8]) -> Result<RoutingInfo, SoapError> {
             Event::End(_) => {
                 if in_patient_id == Some(depth) {
                     in_patient_id = None;
+                }
+                if depth <= 3 {
+                    scopes.leave(depth);
                 }
                 if depth == 2 && place == Place::Body {
                     if !have_body_element {
@@ -161,33 +208,14 @@ pub fn scan(input: &[u8]) -> Result<RoutingInfo, SoapError> {
 }
 
 /// Reads the text of the element just opened, through its end tag.
-fn collect_text(reader: &mut NsReader<&[u8]>) -> Result<String, SoapError> {
+fn collect_text(reader: &mut Reader<&[u8]>) -> Result<String, SoapError> {
     let mut text = String::new();
     loop {
         let position = reader.buffer_position();
         match reader.read_event().map_err(|e| malformed(position, e))? {
             Event::Text(t) => text.push_str(&t.xml10_content()),
             Event::CData(d) => text.push_str(&d.into_inner()),
-            Event::GeneralRef(reference) => {
-                let ch = match reference.resolve_char_ref() {
-                    Ok(Some(ch)) => ch,
-                    Ok(None) => match &*reference {
-                        "lt" => '<',
-                        "gt" => '>',
-                        "amp" => '&',
-                        "apos" => '\'',
-                        "quot" => '"',
-                        other => {
-                            return Err(SoapError::Xml(XmlError::UnknownEntity {
-                                name: other.to_owned(),
-                                position,
-                            }));
-                        }
-                    },
-                    Err(e) => return Err(malformed(position, e)),
-                };
-                text.push(ch);
-            }
+            Event::GeneralRef(reference) => text.push(resolve_reference(&reference, position)?),
             Event::End(_) => return Ok(text),
             Event::Start(_) => {
                 return Err(SoapError::Xml(XmlError::ChildInSimpleElement {

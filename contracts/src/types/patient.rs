@@ -108,10 +108,8 @@ impl PatientId {
                 let mut year = today.year() - (today.year() - yy).rem_euclid(100);
                 let candidate = format!("{year:04}{}{tail}", &head[2..]);
                 // A birth date later this year than today belongs to the previous century.
-                if let Some(birth) = birth_date_of(&candidate) {
-                    if birth > today {
-                        year -= 100;
-                    }
+                if birth_date_of(&candidate).is_some_and(|birth| birth > today) {
+                    year -= 100;
                 }
                 if plus {
                     year -= 100;
@@ -216,7 +214,7 @@ fn luhn_valid(ten: &str) -> bool {
             digit / 10 + digit % 10
         })
         .sum();
-    ten.len() == 10 && sum % 10 == 0
+    ten.len() == 10 && sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -252,7 +250,7 @@ mod tests {
         for number in [
             "199001019802",
             "202012319816",
-            "200502299829",
+            "200402299820",
             "198507159989",
         ] {
             let id = PatientId::parse_canonical(number).expect(number);
@@ -286,7 +284,7 @@ mod tests {
         assert_eq!(parse("19900100-1234"), Err(PatientIdError::Date));
         // Day 92 would be a samordningsnummer for day 32.
         assert_eq!(parse("19900192-1234"), Err(PatientIdError::Date));
-        assert_eq!(parse("20301212-1212"), Err(PatientIdError::FutureDate));
+        assert_eq!(parse("20301212-1210"), Err(PatientIdError::FutureDate));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod simple;
 mod writer;
 
 pub use error::XmlError;
+pub(crate) use reader::resolve_reference;
 pub use reader::{MAX_DEPTH, XmlReader};
 pub use simple::{Base64Binary, Decimal};
 pub use writer::{ScopeMark, XmlWriter, escape_into};
@@ -250,6 +251,16 @@ macro_rules! xml_struct {
                         }
                         idx += 1;
                     )*
+                    let known: &[&str] = &[$($xml),*];
+                    if known.contains(&reader.local()) {
+                        // The right element in the wrong namespace: say so, rather than
+                        // skipping it as an extension and reporting it missing.
+                        return Err($crate::xml::XmlError::WrongNamespace {
+                            local: reader.local().to_owned(),
+                            expected: ns.to_owned(),
+                            found: reader.ns().to_owned(),
+                        });
+                    }
                     if reader.ns() == ns || reader.ns() == inner || reader.ns().is_empty() {
                         return Err($crate::xml::XmlError::UnexpectedElement {
                             parent: $xsd, found: reader.qualified_name(), position: reader.position(),

@@ -194,20 +194,7 @@ impl<'i> XmlReader<'i> {
                 Event::Text(text) => text.xml10_content(),
                 Event::CData(data) => data.into_inner(),
                 Event::GeneralRef(reference) => {
-                    let resolved = match reference.resolve_char_ref() {
-                        Ok(Some(ch)) => ch,
-                        Ok(None) => match predefined_entity(&reference) {
-                            Some(ch) => ch,
-                            None => {
-                                return Err(XmlError::UnknownEntity {
-                                    name: reference.to_string(),
-                                    position,
-                                });
-                            }
-                        },
-                        Err(e) => return Err(malformed(position, e)),
-                    };
-                    Cow::Owned(resolved.to_string())
+                    Cow::Owned(resolve_reference(&reference, position)?.to_string())
                 }
                 Event::End(_) => {
                     self.depth = self.depth.saturating_sub(1);
@@ -246,22 +233,7 @@ impl<'i> XmlReader<'i> {
                 Event::End(_) => open -= 1,
                 Event::Text(t) => text.push_str(&t.xml10_content()),
                 Event::CData(d) => text.push_str(&d.into_inner()),
-                Event::GeneralRef(reference) => {
-                    let resolved = match reference.resolve_char_ref() {
-                        Ok(Some(ch)) => Some(ch),
-                        Ok(None) => predefined_entity(&reference),
-                        Err(e) => return Err(malformed(position, e)),
-                    };
-                    match resolved {
-                        Some(ch) => text.push(ch),
-                        None => {
-                            return Err(XmlError::UnknownEntity {
-                                name: reference.to_string(),
-                                position,
-                            });
-                        }
-                    }
-                }
+                Event::GeneralRef(reference) => text.push(resolve_reference(&reference, position)?),
                 Event::DocType(t) => return Err(doctype_error(&t.into_inner())),
                 Event::Eof => return Err(XmlError::UnexpectedEof),
                 _ => {}
@@ -287,17 +259,7 @@ impl<'i> XmlReader<'i> {
                 Event::End(_) => open -= 1,
                 Event::DocType(text) => return Err(doctype_error(&text.into_inner())),
                 Event::GeneralRef(reference) => {
-                    if reference
-                        .resolve_char_ref()
-                        .map_err(|e| malformed(position, e))?
-                        .is_none()
-                        && predefined_entity(&reference).is_none()
-                    {
-                        return Err(XmlError::UnknownEntity {
-                            name: reference.to_string(),
-                            position,
-                        });
-                    }
+                    resolve_reference(&reference, position)?;
                 }
                 Event::Eof => return Err(XmlError::UnexpectedEof),
                 _ => {}
@@ -337,6 +299,22 @@ fn resolve_into(
         }
         ResolveResult::Unbound => Ok(()),
         ResolveResult::Unknown(prefix) => Err(XmlError::UnboundPrefix { prefix, position }),
+    }
+}
+
+/// Resolves a character reference or one of the five predefined entities; any other
+/// entity is undeclared (DTDs are refused, so nothing can declare one).
+pub(crate) fn resolve_reference(
+    reference: &quick_xml::events::BytesRef<'_>,
+    position: u64,
+) -> Result<char, XmlError> {
+    match reference.resolve_char_ref() {
+        Ok(Some(ch)) => Ok(ch),
+        Ok(None) => predefined_entity(reference).ok_or_else(|| XmlError::UnknownEntity {
+            name: reference.to_string(),
+            position,
+        }),
+        Err(e) => Err(malformed(position, e)),
     }
 }
 

@@ -15,7 +15,9 @@ use quick_xml::name::ResolveResult;
 
 /// The golden file's bytes.
 pub fn golden(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
@@ -53,7 +55,11 @@ pub fn canonical(xml: &[u8]) -> Vec<String> {
                     .map(|a| format!("{}={}", a.key.as_ref(), a.value))
                     .collect();
                 attributes.sort();
-                events.push(format!("start {{{ns}}}{} {}", start.local_name().as_ref(), attributes.join(" ")));
+                events.push(format!(
+                    "start {{{ns}}}{} {}",
+                    start.local_name().as_ref(),
+                    attributes.join(" ")
+                ));
             }
             Event::End(end) => {
                 flush(&mut text, &mut events);
@@ -86,7 +92,11 @@ pub fn canonical(xml: &[u8]) -> Vec<String> {
 pub fn assert_xml_equivalent(expected: &[u8], actual: &[u8]) {
     let (a, b) = (canonical(expected), canonical(actual));
     if a != b {
-        let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+        let at = a
+            .iter()
+            .zip(&b)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.len().min(b.len()));
         let from = at.saturating_sub(3);
         panic!(
             "XML differs at event {at}:\n expected: {:#?}\n actual:   {:#?}\n--- actual document ---\n{}",
@@ -132,7 +142,10 @@ pub fn assert_covers_schema<B: XmlType>(files: &[&str], absent_by_design: &[&str
         .into_iter()
         .filter(|n| !present.contains(*n) && !absent_by_design.contains(n))
         .collect();
-    assert!(missing.is_empty(), "elements never present in {files:?}: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "elements never present in {files:?}: {missing:?}"
+    );
 }
 
 /// `RIVTA_REFERENCE_DIR`, or `None` (with a clear note) when the validators are off.
@@ -140,7 +153,9 @@ pub fn reference_dir(test: &str) -> Option<PathBuf> {
     match std::env::var_os("RIVTA_REFERENCE_DIR") {
         Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
         _ => {
-            eprintln!("SKIPPED {test}: RIVTA_REFERENCE_DIR is not set, official-schema validation not run");
+            eprintln!(
+                "SKIPPED {test}: RIVTA_REFERENCE_DIR is not set, official-schema validation not run"
+            );
             None
         }
     }
@@ -209,7 +224,9 @@ pub fn validate_golden<B: XmlRoot>(
     let payload = to_document(body);
     let (_dir, payload_file) = temp_file("payload.xml", payload.as_bytes());
     xmllint_validate(&project_schemas().join(ours), &payload_file);
-    let Some(reference) = reference_dir(name) else { return };
+    let Some(reference) = reference_dir(name) else {
+        return;
+    };
     xmllint_validate(&reference.join("rivta").join(official), &payload_file);
     if let Some(args) = schematron_args {
         let (_dir, envelope_file) = temp_file(name, &golden(name));
