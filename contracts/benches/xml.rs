@@ -2,6 +2,8 @@
 //! routing fast path. Run with `cargo bench -p npo-contracts --bench xml`; criterion
 //! prints MB/s ("thrpt") per case.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 use std::path::Path;
 

@@ -14,11 +14,9 @@
 //! DatePeriodType (both ends optional), OrgUnitType (every field optional),
 //! HealthcareProfessionalType and PatientSummaryHeaderType are declared here.
 
-use std::collections::BTreeSet;
-
 use crate::types::{CvType, IiType, LegalAuthenticatorType, PersonIdType, TimePeriodType};
 use crate::types::{Date, TimeStamp};
-use crate::xml::{Ctx, XmlError, XmlReader, XmlText, XmlType, XmlWriter};
+use crate::xml::XmlText;
 use crate::{xml_enum, xml_struct};
 
 /// Core namespace of the actoutcome domain, major 2.
@@ -570,322 +568,55 @@ xml_struct! {
     }
 }
 
-/// MedicationPrescriptionType: one prescription (ordination). Its children are in the
-/// core namespace except the last, `relation`, which is the 2.1 extension's global
-/// element in [`EXT_NS`]; so this type is read and written by hand rather than with
-/// [`xml_struct!`](crate::xml_struct), which puts all children in one namespace.
-///
-/// The schema gives this type no extension point (`relation` takes its place); like
-/// every type of the crate it still skips elements of foreign namespaces on reading,
-/// so that messages from later minor versions are accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MedicationPrescriptionType {
-    /// Identifier of the prescription.
-    pub prescription_id: IiType,
-    /// Insättning or utsättning.
-    pub type_of_prescription: TypeOfPrescriptionEnum,
-    /// Active (last of its chain) or inactive.
-    pub prescription_status: PrescriptionStatusEnum,
-    /// Free-text note.
-    pub prescription_note: Option<String>,
-    /// Main reasons for the prescription.
-    pub principal_prescription_reason: Vec<PrescriptionReasonType>,
-    /// Other reasons.
-    pub additional_prescription_reason: Vec<PrescriptionReasonType>,
-    /// Next planned evaluation.
-    pub evaluation_time: Option<TimeStamp>,
-    /// Purpose of the treatment, free text.
-    pub treatment_purpose: Option<String>,
-    /// Identifier of the chain of prescriptions this one belongs to.
-    pub prescription_chain_id: Option<IiType>,
-    /// The prescription this one replaces.
-    pub preceding_prescription_id: Option<IiType>,
-    /// The prescription that replaces this one.
-    pub succeeding_prescription_id: Option<IiType>,
-    /// Who prescribed (required unless `self_medication`, by the TKB rules).
-    pub prescriber: Option<HealthcareProfessionalType>,
-    /// Who last evaluated the treatment.
-    pub evaluator: Option<HealthcareProfessionalType>,
-    /// Start of the first treatment of the chain.
-    pub start_of_first_treatment: Option<TimeStamp>,
-    /// Start of this treatment (required for insättning, by the TKB rules).
-    pub start_of_treatment: Option<TimeStamp>,
-    /// End of the treatment.
-    pub end_of_treatment: Option<TimeStamp>,
-    /// Why the treatment ended.
-    pub end_of_treatment_reason: Option<CvType>,
-    /// Whether the patient takes the drug on their own initiative (egenmedicinering).
-    pub self_medication: bool,
-    /// The drug and its dosage (absent for utsättning, by the TKB rules).
-    pub drug: Option<DrugChoiceType>,
-    /// The prescription to the pharmacy.
-    pub dispensation_authorization: Option<DispensationAuthorizationType>,
-    /// Administrations of the drug.
-    pub administration: Vec<AdministrationType>,
-    /// Relations to other records (2.1 extension, in [`EXT_NS`]).
-    pub relation: Vec<RelationType>,
-}
-
-const MEDICATION_PRESCRIPTION: &str = "MedicationPrescriptionType";
-
-/// The core-namespace children of MedicationPrescriptionType, in schema order.
-const MEDICATION_PRESCRIPTION_CHILDREN: [&str; 21] = [
-    "prescriptionId",
-    "typeOfPrescription",
-    "prescriptionStatus",
-    "prescriptionNote",
-    "principalPrescriptionReason",
-    "additionalPrescriptionReason",
-    "evaluationTime",
-    "treatmentPurpose",
-    "prescriptionChainId",
-    "precedingPrescriptionId",
-    "succeedingPrescriptionId",
-    "prescriber",
-    "evaluator",
-    "startOfFirstTreatment",
-    "startOfTreatment",
-    "endOfTreatment",
-    "endOfTreatmentReason",
-    "selfMedication",
-    "drug",
-    "dispensationAuthorization",
-    "administration",
-];
-
-/// The last child, in [`EXT_NS`].
-const RELATION: &str = "relation";
-/// Position of `relation` in the sequence.
-const RELATION_INDEX: usize = MEDICATION_PRESCRIPTION_CHILDREN.len();
-
-fn read_once<T: XmlType>(
-    slot: &mut Option<T>,
-    reader: &mut XmlReader<'_>,
-    element: &'static str,
-    ctx: Ctx,
-) -> Result<(), XmlError> {
-    if slot.is_some() {
-        return Err(XmlError::DuplicateElement {
-            parent: MEDICATION_PRESCRIPTION,
-            element,
-            position: reader.position(),
-        });
-    }
-    *slot = Some(T::read_content(reader, element, ctx)?);
-    Ok(())
-}
-
-fn required<T>(slot: Option<T>, element: &'static str) -> Result<T, XmlError> {
-    slot.ok_or(XmlError::MissingElement {
-        parent: MEDICATION_PRESCRIPTION,
-        element,
-    })
-}
-
-fn write_opt<T: XmlType>(
-    value: &Option<T>,
-    writer: &mut XmlWriter,
-    ns: &'static str,
-    local: &'static str,
-    ctx: Ctx,
-) {
-    if let Some(value) = value {
-        value.write_element(writer, ns, local, ctx);
-    }
-}
-
-fn write_all<T: XmlType>(
-    values: &[T],
-    writer: &mut XmlWriter,
-    ns: &'static str,
-    local: &'static str,
-    ctx: Ctx,
-) {
-    for value in values {
-        value.write_element(writer, ns, local, ctx);
-    }
-}
-
-/// Where the child the reader stands on belongs in MedicationPrescriptionType:
-/// `Some(index)`, or `None` for a foreign-namespace element to skip.
-fn medication_prescription_child(
-    reader: &XmlReader<'_>,
-    ctx: Ctx,
-) -> Result<Option<usize>, XmlError> {
-    let local = reader.local();
-    let core_index = MEDICATION_PRESCRIPTION_CHILDREN
-        .iter()
-        .position(|name| *name == local);
-    if reader.ns() == ctx {
-        if let Some(index) = core_index {
-            return Ok(Some(index));
-        }
-    } else if reader.ns() == EXT_NS && local == RELATION {
-        return Ok(Some(RELATION_INDEX));
-    }
-    if core_index.is_some() || local == RELATION {
-        // The right element in the wrong namespace: say so, rather than skipping it as
-        // an extension and reporting it missing.
-        let expected = if core_index.is_some() { ctx } else { EXT_NS };
-        return Err(XmlError::WrongNamespace {
-            local: local.to_owned(),
-            expected: expected.to_owned(),
-            found: reader.ns().to_owned(),
-        });
-    }
-    if reader.ns() == ctx || reader.ns() == EXT_NS || reader.ns().is_empty() {
-        return Err(XmlError::UnexpectedElement {
-            parent: MEDICATION_PRESCRIPTION,
-            found: reader.qualified_name(),
-            position: reader.position(),
-        });
-    }
-    Ok(None)
-}
-
-impl XmlType for MedicationPrescriptionType {
-    fn read_content(
-        reader: &mut XmlReader<'_>,
-        _element: &'static str,
-        ctx: Ctx,
-    ) -> Result<Self, XmlError> {
-        const N: [&str; 21] = MEDICATION_PRESCRIPTION_CHILDREN;
-        let mut prescription_id = None;
-        let mut type_of_prescription = None;
-        let mut prescription_status = None;
-        let mut prescription_note = None;
-        let mut principal_prescription_reason = Vec::new();
-        let mut additional_prescription_reason = Vec::new();
-        let mut evaluation_time = None;
-        let mut treatment_purpose = None;
-        let mut prescription_chain_id = None;
-        let mut preceding_prescription_id = None;
-        let mut succeeding_prescription_id = None;
-        let mut prescriber = None;
-        let mut evaluator = None;
-        let mut start_of_first_treatment = None;
-        let mut start_of_treatment = None;
-        let mut end_of_treatment = None;
-        let mut end_of_treatment_reason = None;
-        let mut self_medication = None;
-        let mut drug = None;
-        let mut dispensation_authorization = None;
-        let mut administration = Vec::new();
-        let mut relation = Vec::new();
-
-        let mut pos = 0usize;
-        while reader.next_child(MEDICATION_PRESCRIPTION)? {
-            let Some(index) = medication_prescription_child(reader, ctx)? else {
-                // An extension element in another namespace.
-                reader.skip()?;
-                continue;
-            };
-            if index < pos {
-                return Err(XmlError::OutOfOrder {
-                    parent: MEDICATION_PRESCRIPTION,
-                    element: if index == RELATION_INDEX {
-                        RELATION
-                    } else {
-                        N[index]
-                    },
-                    position: reader.position(),
-                });
-            }
-            pos = index;
-            match index {
-                0 => read_once(&mut prescription_id, reader, N[0], ctx)?,
-                1 => read_once(&mut type_of_prescription, reader, N[1], ctx)?,
-                2 => read_once(&mut prescription_status, reader, N[2], ctx)?,
-                3 => read_once(&mut prescription_note, reader, N[3], ctx)?,
-                4 => principal_prescription_reason.push(XmlType::read_content(reader, N[4], ctx)?),
-                5 => additional_prescription_reason.push(XmlType::read_content(reader, N[5], ctx)?),
-                6 => read_once(&mut evaluation_time, reader, N[6], ctx)?,
-                7 => read_once(&mut treatment_purpose, reader, N[7], ctx)?,
-                8 => read_once(&mut prescription_chain_id, reader, N[8], ctx)?,
-                9 => read_once(&mut preceding_prescription_id, reader, N[9], ctx)?,
-                10 => read_once(&mut succeeding_prescription_id, reader, N[10], ctx)?,
-                11 => read_once(&mut prescriber, reader, N[11], ctx)?,
-                12 => read_once(&mut evaluator, reader, N[12], ctx)?,
-                13 => read_once(&mut start_of_first_treatment, reader, N[13], ctx)?,
-                14 => read_once(&mut start_of_treatment, reader, N[14], ctx)?,
-                15 => read_once(&mut end_of_treatment, reader, N[15], ctx)?,
-                16 => read_once(&mut end_of_treatment_reason, reader, N[16], ctx)?,
-                17 => read_once(&mut self_medication, reader, N[17], ctx)?,
-                18 => read_once(&mut drug, reader, N[18], ctx)?,
-                19 => read_once(&mut dispensation_authorization, reader, N[19], ctx)?,
-                20 => administration.push(XmlType::read_content(reader, N[20], ctx)?),
-                _ => relation.push(XmlType::read_content(reader, RELATION, ctx)?),
-            }
-        }
-
-        Ok(MedicationPrescriptionType {
-            prescription_id: required(prescription_id, N[0])?,
-            type_of_prescription: required(type_of_prescription, N[1])?,
-            prescription_status: required(prescription_status, N[2])?,
-            prescription_note,
-            principal_prescription_reason,
-            additional_prescription_reason,
-            evaluation_time,
-            treatment_purpose,
-            prescription_chain_id,
-            preceding_prescription_id,
-            succeeding_prescription_id,
-            prescriber,
-            evaluator,
-            start_of_first_treatment,
-            start_of_treatment,
-            end_of_treatment,
-            end_of_treatment_reason,
-            self_medication: required(self_medication, N[17])?,
-            drug,
-            dispensation_authorization,
-            administration,
-            relation,
-        })
-    }
-
-    fn element_names(names: &mut BTreeSet<&'static str>, seen: &mut BTreeSet<&'static str>) {
-        if !seen.insert(MEDICATION_PRESCRIPTION) {
-            return;
-        }
-        names.extend(MEDICATION_PRESCRIPTION_CHILDREN);
-        names.insert(RELATION);
-        IiType::element_names(names, seen);
-        PrescriptionReasonType::element_names(names, seen);
-        HealthcareProfessionalType::element_names(names, seen);
-        CvType::element_names(names, seen);
-        DrugChoiceType::element_names(names, seen);
-        DispensationAuthorizationType::element_names(names, seen);
-        AdministrationType::element_names(names, seen);
-        RelationType::element_names(names, seen);
-    }
-
-    fn write_content(&self, writer: &mut XmlWriter, ctx: Ctx) {
-        const N: [&str; 21] = MEDICATION_PRESCRIPTION_CHILDREN;
-        self.prescription_id.write_element(writer, ctx, N[0], ctx);
-        self.type_of_prescription
-            .write_element(writer, ctx, N[1], ctx);
-        self.prescription_status
-            .write_element(writer, ctx, N[2], ctx);
-        write_opt(&self.prescription_note, writer, ctx, N[3], ctx);
-        write_all(&self.principal_prescription_reason, writer, ctx, N[4], ctx);
-        write_all(&self.additional_prescription_reason, writer, ctx, N[5], ctx);
-        write_opt(&self.evaluation_time, writer, ctx, N[6], ctx);
-        write_opt(&self.treatment_purpose, writer, ctx, N[7], ctx);
-        write_opt(&self.prescription_chain_id, writer, ctx, N[8], ctx);
-        write_opt(&self.preceding_prescription_id, writer, ctx, N[9], ctx);
-        write_opt(&self.succeeding_prescription_id, writer, ctx, N[10], ctx);
-        write_opt(&self.prescriber, writer, ctx, N[11], ctx);
-        write_opt(&self.evaluator, writer, ctx, N[12], ctx);
-        write_opt(&self.start_of_first_treatment, writer, ctx, N[13], ctx);
-        write_opt(&self.start_of_treatment, writer, ctx, N[14], ctx);
-        write_opt(&self.end_of_treatment, writer, ctx, N[15], ctx);
-        write_opt(&self.end_of_treatment_reason, writer, ctx, N[16], ctx);
-        self.self_medication.write_element(writer, ctx, N[17], ctx);
-        write_opt(&self.drug, writer, ctx, N[18], ctx);
-        write_opt(&self.dispensation_authorization, writer, ctx, N[19], ctx);
-        write_all(&self.administration, writer, ctx, N[20], ctx);
-        write_all(&self.relation, writer, EXT_NS, RELATION, ctx);
+xml_struct! {
+    /// MedicationPrescriptionType: one prescription (ordination). Its children are in
+    /// the core namespace except the last, `relation`, the 2.1 extension's global
+    /// element in [`EXT_NS`].
+    pub struct MedicationPrescriptionType("MedicationPrescriptionType") in ctx {
+        /// Identifier of the prescription.
+        pub prescription_id: IiType = one "prescriptionId",
+        /// Insättning or utsättning.
+        pub type_of_prescription: TypeOfPrescriptionEnum = one "typeOfPrescription",
+        /// Active (last of its chain) or inactive.
+        pub prescription_status: PrescriptionStatusEnum = one "prescriptionStatus",
+        /// Free-text note.
+        pub prescription_note: Option<String> = opt "prescriptionNote",
+        /// Main reasons for the prescription.
+        pub principal_prescription_reason: Vec<PrescriptionReasonType> = many "principalPrescriptionReason",
+        /// Other reasons.
+        pub additional_prescription_reason: Vec<PrescriptionReasonType> = many "additionalPrescriptionReason",
+        /// Next planned evaluation.
+        pub evaluation_time: Option<TimeStamp> = opt "evaluationTime",
+        /// Purpose of the treatment, free text.
+        pub treatment_purpose: Option<String> = opt "treatmentPurpose",
+        /// Identifier of the chain of prescriptions this one belongs to.
+        pub prescription_chain_id: Option<IiType> = opt "prescriptionChainId",
+        /// The prescription this one replaces.
+        pub preceding_prescription_id: Option<IiType> = opt "precedingPrescriptionId",
+        /// The prescription that replaces this one.
+        pub succeeding_prescription_id: Option<IiType> = opt "succeedingPrescriptionId",
+        /// Who prescribed (required unless `self_medication`, by the TKB rules).
+        pub prescriber: Option<HealthcareProfessionalType> = opt "prescriber",
+        /// Who last evaluated the treatment.
+        pub evaluator: Option<HealthcareProfessionalType> = opt "evaluator",
+        /// Start of the first treatment of the chain.
+        pub start_of_first_treatment: Option<TimeStamp> = opt "startOfFirstTreatment",
+        /// Start of this treatment (required for insättning, by the TKB rules).
+        pub start_of_treatment: Option<TimeStamp> = opt "startOfTreatment",
+        /// End of the treatment.
+        pub end_of_treatment: Option<TimeStamp> = opt "endOfTreatment",
+        /// Why the treatment ended.
+        pub end_of_treatment_reason: Option<CvType> = opt "endOfTreatmentReason",
+        /// Whether the patient takes the drug on their own initiative (egenmedicinering).
+        pub self_medication: bool = one "selfMedication",
+        /// The drug and its dosage (absent for utsättning, by the TKB rules).
+        pub drug: Option<DrugChoiceType> = opt "drug",
+        /// The prescription to the pharmacy.
+        pub dispensation_authorization: Option<DispensationAuthorizationType> = opt "dispensationAuthorization",
+        /// Administrations of the drug.
+        pub administration: Vec<AdministrationType> = many "administration",
+        /// Relations to other records (2.1 extension, in [`EXT_NS`]).
+        pub relation: Vec<RelationType> = many "relation" in (EXT_NS),
     }
 }
 

@@ -61,73 +61,6 @@ pub mod categorization {
     pub const OBSERVATIONS: &str = "chb-o";
 }
 
-/// Where an aggregated contract's engagements live in the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EngagementScope {
-    /// Contract name, e.g. `GetDiagnosis`.
-    pub contract: &'static str,
-    /// The contract's Responder namespace (what the platform routes on).
-    pub contract_ns: &'static str,
-    /// `serviceDomain`.
-    pub service_domain: &'static str,
-    /// `categorization`.
-    pub categorization: &'static str,
-}
-
-/// The engagement scope of every aggregated contract the project serves.
-pub const ENGAGEMENT_SCOPES: &[EngagementScope] = &[
-    EngagementScope {
-        contract: "GetDiagnosis",
-        contract_ns: "urn:riv:clinicalprocess:healthcond:description:GetDiagnosisResponder:2",
-        service_domain: service_domain::HEALTHCOND_DESCRIPTION,
-        categorization: categorization::DIAGNOSIS,
-    },
-    EngagementScope {
-        contract: "GetCareDocumentation",
-        contract_ns: "urn:riv:clinicalprocess:healthcond:description:GetCareDocumentationResponder:3",
-        service_domain: service_domain::HEALTHCOND_DESCRIPTION,
-        categorization: categorization::CARE_DOCUMENTATION,
-    },
-    EngagementScope {
-        contract: "GetCareContacts",
-        contract_ns: "urn:riv:clinicalprocess:logistics:logistics:GetCareContactsResponder:3",
-        service_domain: service_domain::LOGISTICS,
-        categorization: categorization::CARE_CONTACTS,
-    },
-    EngagementScope {
-        contract: "GetMedicationHistory",
-        contract_ns: "urn:riv:clinicalprocess:activityprescription:actoutcome:GetMedicationHistoryResponder:2",
-        service_domain: service_domain::ACTIVITYPRESCRIPTION_ACTOUTCOME,
-        categorization: categorization::MEDICATION_HISTORY,
-    },
-    EngagementScope {
-        contract: "GetVaccinationHistory",
-        contract_ns: "urn:riv:clinicalprocess:activityprescription:actoutcome:GetVaccinationHistoryResponder:2",
-        service_domain: service_domain::ACTIVITYPRESCRIPTION_ACTOUTCOME,
-        categorization: categorization::VACCINATION_HISTORY,
-    },
-    EngagementScope {
-        contract: "GetObservations",
-        contract_ns: "urn:riv:clinicalprocess:healthcond:basic:GetObservationsResponder:1",
-        service_domain: service_domain::HEALTHCOND_BASIC,
-        categorization: categorization::OBSERVATIONS,
-    },
-];
-
-impl EngagementScope {
-    /// The scope of the contract with this Responder namespace.
-    pub fn for_contract_ns(contract_ns: &str) -> Option<&'static EngagementScope> {
-        ENGAGEMENT_SCOPES
-            .iter()
-            .find(|s| s.contract_ns == contract_ns)
-    }
-
-    /// The scope of the contract with this name.
-    pub fn for_contract(contract: &str) -> Option<&'static EngagementScope> {
-        ENGAGEMENT_SCOPES.iter().find(|s| s.contract == contract)
-    }
-}
-
 /// TS: a time stamp `YYYYMMDDhhmmss` as the EI and monitoring schemas restrict it
 /// (pattern `[1-9][0-9]{3}(0[1-9]|1[0-2])([0-2][0-9]|3[0-1])([0-1][0-9]|2[0-3])[0-5][0-9][0-5][0-9]`).
 /// The pattern is looser than [`TimeStamp`] (day `00`, 31 February and years
@@ -458,16 +391,5 @@ mod tests {
         }
         let id = RegisteredResidentIdentification::parse("201403129800").expect("valid");
         assert!(id.to_patient_id().is_ok());
-    }
-
-    #[test]
-    fn every_aggregated_contract_has_a_scope() {
-        let scope = EngagementScope::for_contract("GetCareDocumentation").expect("scope");
-        assert_eq!(scope.categorization, "voo");
-        assert_eq!(
-            EngagementScope::for_contract_ns(scope.contract_ns),
-            Some(scope)
-        );
-        assert_eq!(ENGAGEMENT_SCOPES.len(), 6);
     }
 }

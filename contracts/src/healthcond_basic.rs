@@ -6,8 +6,7 @@
 //! here: its CVType requires `code` and `codeSystem` and has no `originalText`; its
 //! IIType requires `extension`; its LegalAuthenticatorType is `id`/`time`/`name` with a
 //! partial time stamp; times of observations are partial time stamps (`format` +
-//! `value`). Only TimePeriodType (both ends optional) is the shared
-//! [`TimePeriodType`](crate::types::TimePeriodType).
+//! `value`). Only TimePeriodType (both ends optional) is the shared [`TimePeriodType`].
 
 use crate::types::{Date, ResultCode, TimePeriodType, TimeStamp};
 use crate::xml::{Decimal, XmlText, escape_into};

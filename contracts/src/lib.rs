@@ -9,6 +9,7 @@
 
 pub mod fastpath;
 pub mod headers;
+pub mod registry;
 pub mod soap;
 pub mod types;
 pub mod xml;

@@ -3,8 +3,8 @@
 //! from GetCareContacts 3 (see [`crate::get_care_contacts`]).
 //!
 //! Shapes identical to the shared ones are reused from [`crate::types`]: CVType
-//! ([`CvType`](crate::types::CvType)), PersonIdType, DatePeriodType (both ends
-//! required), LegalAuthenticatorType and ResultType (errorCode `INVALID_REQUEST` only).
+//! ([`CvType`]), PersonIdType, DatePeriodType (both ends required),
+//! LegalAuthenticatorType and ResultType (errorCode `INVALID_REQUEST` only).
 //! This domain's own shapes are declared here: its TimePeriodType has a *required*
 //! start, its OrgUnitType has every part optional, and its PatientSummaryHeaderType puts
 //! `careContactId` last (after `nullified` and `nullifiedReason`).

@@ -41,7 +41,7 @@ pub trait XmlType: Sized {
 
     /// Adds the local names of every element this type may contain, directly or
     /// deeper, to `names` (used by tests to prove a golden message covers the schema).
-    /// `seen` holds the complex types already visited.
+    /// `seen` holds the (Rust) types already visited.
     fn element_names(
         _names: &mut std::collections::BTreeSet<&'static str>,
         _seen: &mut std::collections::BTreeSet<&'static str>,
@@ -186,38 +186,40 @@ pub fn check_element(reader: &XmlReader<'_>, ns: &str, local: &str) -> Result<()
 /// `in ctx` puts the children in the domain namespace handed down; `in (EXPR)` in a
 /// fixed namespace, and `in (EXPR) with (CTX)` also sets the domain namespace for the
 /// types inside (used by request/response roots). Cardinalities: `one` (field `T`),
-/// `opt` (`Option<T>`), `many` (`Vec<T>`, 0..n), `many1` (`Vec<T>`, 1..n).
+/// `opt` (`Option<T>`), `many` (`Vec<T>`, 0..n), `many1` (`Vec<T>`, 1..n). A field
+/// declared in another schema (a global element referenced with `ref=`) takes its own
+/// namespace: `= many "relation" in (EXT_NS)`.
 #[macro_export]
 macro_rules! xml_struct {
     (
         $(#[$meta:meta])*
         $vis:vis struct $name:ident ($xsd:literal) in ctx {
-            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal ),* $(,)?
+            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal $(in ($fns:expr))? ),* $(,)?
         }
     ) => {
         $crate::xml_struct!(@impl [$(#[$meta])*] $vis $name $xsd [|ctx: $crate::xml::Ctx| ctx] [|ctx: $crate::xml::Ctx| ctx]
-            { $( [$(#[$fmeta])*] $fvis $field : $fty = $kind $xml ),* });
+            { $( [$(#[$fmeta])*] $fvis $field : $fty = $kind $xml [$($fns)?] ),* });
     };
     (
         $(#[$meta:meta])*
         $vis:vis struct $name:ident ($xsd:literal) in ($ns:expr) with ($inner:expr) {
-            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal ),* $(,)?
+            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal $(in ($fns:expr))? ),* $(,)?
         }
     ) => {
         $crate::xml_struct!(@impl [$(#[$meta])*] $vis $name $xsd [|_ctx: $crate::xml::Ctx| $ns] [|_ctx: $crate::xml::Ctx| $inner]
-            { $( [$(#[$fmeta])*] $fvis $field : $fty = $kind $xml ),* });
+            { $( [$(#[$fmeta])*] $fvis $field : $fty = $kind $xml [$($fns)?] ),* });
     };
     (
         $(#[$meta:meta])*
         $vis:vis struct $name:ident ($xsd:literal) in ($ns:expr) {
-            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal ),* $(,)?
+            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal $(in ($fns:expr))? ),* $(,)?
         }
     ) => {
         $crate::xml_struct!(@impl [$(#[$meta])*] $vis $name $xsd [|_ctx: $crate::xml::Ctx| $ns] [|ctx: $crate::xml::Ctx| ctx]
-            { $( [$(#[$fmeta])*] $fvis $field : $fty = $kind $xml ),* });
+            { $( [$(#[$fmeta])*] $fvis $field : $fty = $kind $xml [$($fns)?] ),* });
     };
     (@impl [$($meta:tt)*] $vis:vis $name:ident $xsd:literal [$ns_of:expr] [$inner_of:expr]
-        { $( [$($fmeta:tt)*] $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal ),* }
+        { $( [$($fmeta:tt)*] $fvis:vis $field:ident : $fty:ty = $kind:ident $xml:literal [$($fns:expr)?] ),* }
     ) => {
         $($meta)*
         #[derive(Debug, Clone, PartialEq)]
@@ -239,7 +241,7 @@ macro_rules! xml_struct {
                 'children: while reader.next_child($xsd)? {
                     let mut idx: usize = 0;
                     $(
-                        if reader.is(ns, $xml) {
+                        if reader.is($crate::xml_struct!(@ns ns $($fns)?), $xml) {
                             if idx < pos {
                                 return Err($crate::xml::XmlError::OutOfOrder {
                                     parent: $xsd, element: $xml, position: reader.position(),
@@ -251,16 +253,17 @@ macro_rules! xml_struct {
                         }
                         idx += 1;
                     )*
-                    let known: &[&str] = &[$($xml),*];
-                    if known.contains(&reader.local()) {
-                        // The right element in the wrong namespace: say so, rather than
-                        // skipping it as an extension and reporting it missing.
-                        return Err($crate::xml::XmlError::WrongNamespace {
-                            local: reader.local().to_owned(),
-                            expected: ns.to_owned(),
-                            found: reader.ns().to_owned(),
-                        });
-                    }
+                    $(
+                        if reader.local() == $xml {
+                            // The right element in the wrong namespace: say so, rather
+                            // than skipping it as an extension and reporting it missing.
+                            return Err($crate::xml::XmlError::WrongNamespace {
+                                local: reader.local().to_owned(),
+                                expected: $crate::xml_struct!(@ns ns $($fns)?).to_owned(),
+                                found: reader.ns().to_owned(),
+                            });
+                        }
+                    )*
                     if reader.ns() == ns || reader.ns() == inner || reader.ns().is_empty() {
                         return Err($crate::xml::XmlError::UnexpectedElement {
                             parent: $xsd, found: reader.qualified_name(), position: reader.position(),
@@ -278,7 +281,7 @@ macro_rules! xml_struct {
                 names: &mut ::std::collections::BTreeSet<&'static str>,
                 seen: &mut ::std::collections::BTreeSet<&'static str>,
             ) {
-                if !seen.insert($xsd) {
+                if !seen.insert(::std::any::type_name::<Self>()) {
                     return;
                 }
                 $(
@@ -291,7 +294,7 @@ macro_rules! xml_struct {
             fn write_content(&self, writer: &mut $crate::xml::XmlWriter, ctx: $crate::xml::Ctx) {
                 let ns: &'static str = ($ns_of)(ctx);
                 let inner: $crate::xml::Ctx = ($inner_of)(ctx);
-                $( $crate::xml_struct!(@write $kind self $field writer ns $xml inner); )*
+                $( $crate::xml_struct!(@write $kind self $field writer ($crate::xml_struct!(@ns ns $($fns)?)) $xml inner); )*
             }
         }
     };
@@ -302,6 +305,9 @@ macro_rules! xml_struct {
     (@names $kind:ident $fty:ty, $names:ident, $seen:ident) => {
         <<$fty as $crate::xml::Repeated>::Item as $crate::xml::XmlType>::element_names($names, $seen);
     };
+
+    (@ns $ns:ident) => { $ns };
+    (@ns $ns:ident $fns:expr) => { $fns };
 
     (@slot one $fty:ty) => { ::std::option::Option::<$fty>::None };
     (@slot opt $fty:ty) => { <$fty as ::std::default::Default>::default() };
@@ -342,20 +348,20 @@ macro_rules! xml_struct {
         }
     };
 
-    (@write one $this:ident $field:ident $writer:ident $ns:ident $xml:literal $inner:ident) => {
+    (@write one $this:ident $field:ident $writer:ident $ns:tt $xml:literal $inner:ident) => {
         $crate::xml::XmlType::write_element(&$this.$field, $writer, $ns, $xml, $inner);
     };
-    (@write opt $this:ident $field:ident $writer:ident $ns:ident $xml:literal $inner:ident) => {
+    (@write opt $this:ident $field:ident $writer:ident $ns:tt $xml:literal $inner:ident) => {
         if let Some(value) = &$this.$field {
             $crate::xml::XmlType::write_element(value, $writer, $ns, $xml, $inner);
         }
     };
-    (@write many $this:ident $field:ident $writer:ident $ns:ident $xml:literal $inner:ident) => {
+    (@write many $this:ident $field:ident $writer:ident $ns:tt $xml:literal $inner:ident) => {
         for value in &$this.$field {
             $crate::xml::XmlType::write_element(value, $writer, $ns, $xml, $inner);
         }
     };
-    (@write many1 $this:ident $field:ident $writer:ident $ns:ident $xml:literal $inner:ident) => {
+    (@write many1 $this:ident $field:ident $writer:ident $ns:tt $xml:literal $inner:ident) => {
         $crate::xml_struct!(@write many $this $field $writer $ns $xml $inner);
     };
 }
