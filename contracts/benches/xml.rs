@@ -9,7 +9,10 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use npo_contracts::soap::{self, Envelope, Operation};
-use npo_contracts::{fastpath, get_diagnosis};
+use npo_contracts::{
+    fastpath, get_care_contacts, get_care_documentation, get_diagnosis, get_medication_history,
+    get_observations, get_vaccination_history,
+};
 
 const RECORDS: usize = 50;
 
@@ -64,6 +67,37 @@ fn responses(c: &mut Criterion) {
         fill(&mut r.diagnosis, |d, i| {
             d.diagnosis_header.document_id = format!("dia-{i:06}")
         })
+    });
+    bench_response::<get_care_contacts::GetCareContacts>(c, "GetCareContacts_response.xml", |r| {
+        fill(&mut r.care_contact, |d, i| {
+            d.care_contact_header.document_id = format!("vko-{i:06}")
+        })
+    });
+    bench_response::<get_medication_history::GetMedicationHistory>(
+        c,
+        "GetMedicationHistory_response.xml",
+        |r| {
+            fill(&mut r.medication_medical_record, |d, i| {
+                d.medication_medical_record_header.document_id = format!("gmh-{i:06}")
+            })
+        },
+    );
+    bench_response::<get_vaccination_history::GetVaccinationHistory>(
+        c,
+        "GetVaccinationHistory_response.xml",
+        |r| {
+            fill(&mut r.vaccination_medical_record, |d, i| {
+                d.vaccination_medical_record_header.document_id = format!("gvh-{i:06}")
+            })
+        },
+    );
+    bench_response::<get_care_documentation::GetCareDocumentation>(
+        c,
+        "GetCareDocumentation_response.xml",
+        |r| fill(&mut r.care_documentation, |_, _| {}),
+    );
+    bench_response::<get_observations::GetObservations>(c, "GetObservations_response.xml", |r| {
+        fill(&mut r.observation_group, |_, _| {})
     });
 }
 
