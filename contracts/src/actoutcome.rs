@@ -10,10 +10,11 @@
 //! extension declares its own `ReferredInformationType`, which is modelled).
 //!
 //! Shapes shared with other domains (CVType, IIType, PersonIdType, TimePeriodType,
-//! LegalAuthenticatorType, ResultType) come from [`crate::types`]. This domain's
-//! DatePeriodType (both ends optional), OrgUnitType (every field optional),
-//! HealthcareProfessionalType and PatientSummaryHeaderType are declared here.
+//! LegalAuthenticatorType, ResultType, OrgUnitType with every field optional and
+//! HealthcareProfessionalType) come from [`crate::types`]. This domain's DatePeriodType
+//! (both ends optional) and PatientSummaryHeaderType are declared here.
 
+pub use crate::types::common::{HealthcareProfessionalType, OrgUnitType};
 use crate::types::{CvType, IiType, LegalAuthenticatorType, PersonIdType, TimePeriodType};
 use crate::types::{Date, TimeStamp};
 use crate::xml::XmlText;
@@ -143,18 +144,6 @@ xml_struct! {
 }
 
 xml_struct! {
-    /// OrgUnitType of this domain: every field is optional.
-    pub struct OrgUnitType("OrgUnitType") in ctx {
-        pub org_unit_hsa_id: Option<String> = opt "orgUnitHSAId",
-        pub org_unit_name: Option<String> = opt "orgUnitName",
-        pub org_unit_telecom: Option<String> = opt "orgUnitTelecom",
-        pub org_unit_email: Option<String> = opt "orgUnitEmail",
-        pub org_unit_address: Option<String> = opt "orgUnitAddress",
-        pub org_unit_location: Option<String> = opt "orgUnitLocation",
-    }
-}
-
-xml_struct! {
     /// ActorType: a person (HSA-ID, name and contact details), used in vaccination
     /// records.
     pub struct ActorType("ActorType") in ctx {
@@ -163,20 +152,6 @@ xml_struct! {
         pub person_email: Option<String> = opt "personEmail",
         pub person_telecom: Option<String> = opt "personTelecom",
         pub person_address: Option<String> = opt "personAddress",
-    }
-}
-
-xml_struct! {
-    /// HealthcareProfessionalType: who documented, prescribed or administered, when and
-    /// where.
-    pub struct HealthcareProfessionalType("HealthcareProfessionalType") in ctx {
-        pub author_time: TimeStamp = one "authorTime",
-        pub healthcare_professional_hsa_id: Option<String> = opt "healthcareProfessionalHSAId",
-        pub healthcare_professional_name: Option<String> = opt "healthcareProfessionalName",
-        pub healthcare_professional_role_code: Option<CvType> = opt "healthcareProfessionalRoleCode",
-        pub healthcare_professional_org_unit: Option<OrgUnitType> = opt "healthcareProfessionalOrgUnit",
-        pub healthcare_professional_care_unit_hsa_id: Option<String> = opt "healthcareProfessionalCareUnitHSAId",
-        pub healthcare_professional_care_giver_hsa_id: Option<String> = opt "healthcareProfessionalCareGiverHSAId",
     }
 }
 

@@ -7,10 +7,11 @@
 //! identifies patients, units and people with [`IiType`] (`root` = OID, `extension` =
 //! the identifier), and codes the note type as a [`CvType`] from KV Anteckningstyp
 //! instead of an enumeration. Its only enumeration file (`enums:3`) holds
-//! `ResultCodeEnum`. The [`CvType`], [`IiType`] and [`DatePeriodType`] of this core
-//! have the shared shapes of [`crate::types`]; `OrgUnitType` (every element optional)
-//! and `ResultType` (`resultCode` + `resultText`, no `logId`) are this domain's own.
+//! `ResultCodeEnum`. The [`CvType`], [`IiType`], [`DatePeriodType`] and `OrgUnitType`
+//! (every element optional) of this core have the shared shapes of [`crate::types`];
+//! `ResultType` (`resultCode` + `resultText`, no `logId`) is this domain's own.
 
+pub use crate::types::common::OrgUnitType;
 use crate::types::{CvType, IiType, PatientId, PatientIdError, ResultCode, TimeStamp};
 use crate::xml::Base64Binary;
 use crate::xml_struct;
@@ -141,18 +142,6 @@ xml_struct! {
         pub value: Option<Base64Binary> = opt "value",
         /// An `xs:anyURI`.
         pub reference: Option<String> = opt "reference",
-    }
-}
-
-xml_struct! {
-    /// OrgUnitType (description 3.0): every element optional.
-    pub struct OrgUnitType("OrgUnitType") in ctx {
-        pub org_unit_hsa_id: Option<String> = opt "orgUnitHSAId",
-        pub org_unit_name: Option<String> = opt "orgUnitName",
-        pub org_unit_telecom: Option<String> = opt "orgUnitTelecom",
-        pub org_unit_email: Option<String> = opt "orgUnitEmail",
-        pub org_unit_address: Option<String> = opt "orgUnitAddress",
-        pub org_unit_location: Option<String> = opt "orgUnitLocation",
     }
 }
 

@@ -4,11 +4,13 @@
 //!
 //! Shapes identical to the shared ones are reused from [`crate::types`]: CVType
 //! ([`CvType`]), PersonIdType, DatePeriodType (both ends required),
-//! LegalAuthenticatorType and ResultType (errorCode `INVALID_REQUEST` only).
-//! This domain's own shapes are declared here: its TimePeriodType has a *required*
-//! start, its OrgUnitType has every part optional, and its PatientSummaryHeaderType puts
-//! `careContactId` last (after `nullified` and `nullifiedReason`).
+//! LegalAuthenticatorType, ResultType (errorCode `INVALID_REQUEST` only), OrgUnitType
+//! (every part optional) and HealthcareProfessionalType. This domain's own shapes are
+//! declared here: its TimePeriodType has a *required* start, and its
+//! PatientSummaryHeaderType puts `careContactId` last (after `nullified` and
+//! `nullifiedReason`).
 
+pub use crate::types::common::{HealthcareProfessionalType, OrgUnitType};
 use crate::types::{CvType, LegalAuthenticatorType, PersonIdType, TimeStamp};
 use crate::xml::XmlText;
 use crate::{xml_enum, xml_struct};
@@ -47,32 +49,6 @@ xml_struct! {
     pub struct TimePeriodType("TimePeriodType") in ctx {
         pub start: TimeStamp = one "start",
         pub end: Option<TimeStamp> = opt "end",
-    }
-}
-
-xml_struct! {
-    /// OrgUnitType (logistics 3.0): an organisational unit; every part is optional in
-    /// this domain.
-    pub struct OrgUnitType("OrgUnitType") in ctx {
-        pub org_unit_hsa_id: Option<String> = opt "orgUnitHSAId",
-        pub org_unit_name: Option<String> = opt "orgUnitName",
-        pub org_unit_telecom: Option<String> = opt "orgUnitTelecom",
-        pub org_unit_email: Option<String> = opt "orgUnitEmail",
-        pub org_unit_address: Option<String> = opt "orgUnitAddress",
-        pub org_unit_location: Option<String> = opt "orgUnitLocation",
-    }
-}
-
-xml_struct! {
-    /// HealthcareProfessionalType: who documented the record, when, and where.
-    pub struct HealthcareProfessionalType("HealthcareProfessionalType") in ctx {
-        pub author_time: TimeStamp = one "authorTime",
-        pub healthcare_professional_hsa_id: Option<String> = opt "healthcareProfessionalHSAId",
-        pub healthcare_professional_name: Option<String> = opt "healthcareProfessionalName",
-        pub healthcare_professional_role_code: Option<CvType> = opt "healthcareProfessionalRoleCode",
-        pub healthcare_professional_org_unit: Option<OrgUnitType> = opt "healthcareProfessionalOrgUnit",
-        pub healthcare_professional_care_unit_hsa_id: Option<String> = opt "healthcareProfessionalCareUnitHSAId",
-        pub healthcare_professional_care_giver_hsa_id: Option<String> = opt "healthcareProfessionalCareGiverHSAId",
     }
 }
 

@@ -171,3 +171,30 @@ impl ResultType {
         }
     }
 }
+
+xml_struct! {
+    /// OrgUnitType with every part optional (logistics 3, actoutcome 2, description 3).
+    /// The description 2 domain requires HSA-ID and name and declares its own.
+    pub struct OrgUnitType("OrgUnitType") in ctx {
+        pub org_unit_hsa_id: Option<String> = opt "orgUnitHSAId",
+        pub org_unit_name: Option<String> = opt "orgUnitName",
+        pub org_unit_telecom: Option<String> = opt "orgUnitTelecom",
+        pub org_unit_email: Option<String> = opt "orgUnitEmail",
+        pub org_unit_address: Option<String> = opt "orgUnitAddress",
+        pub org_unit_location: Option<String> = opt "orgUnitLocation",
+    }
+}
+
+xml_struct! {
+    /// HealthcareProfessionalType of the logistics 3 and actoutcome 2 domains: who
+    /// documented, prescribed or administered, when, and where.
+    pub struct HealthcareProfessionalType("HealthcareProfessionalType") in ctx {
+        pub author_time: TimeStamp = one "authorTime",
+        pub healthcare_professional_hsa_id: Option<String> = opt "healthcareProfessionalHSAId",
+        pub healthcare_professional_name: Option<String> = opt "healthcareProfessionalName",
+        pub healthcare_professional_role_code: Option<CvType> = opt "healthcareProfessionalRoleCode",
+        pub healthcare_professional_org_unit: Option<OrgUnitType> = opt "healthcareProfessionalOrgUnit",
+        pub healthcare_professional_care_unit_hsa_id: Option<String> = opt "healthcareProfessionalCareUnitHSAId",
+        pub healthcare_professional_care_giver_hsa_id: Option<String> = opt "healthcareProfessionalCareGiverHSAId",
+    }
+}
