@@ -23,6 +23,26 @@ enum Command {
         #[command(subcommand)]
         command: CertsCommand,
     },
+    /// The producer adapter: serve a journal as RIV-TA service contracts.
+    Producer {
+        #[command(subcommand)]
+        command: ProducerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProducerCommand {
+    /// Apply pending database migrations and exit.
+    Migrate(ConfigArg),
+    /// Serve the contracts over HTTPS with client-certificate verification.
+    Serve(ConfigArg),
+}
+
+#[derive(Debug, Args)]
+struct ConfigArg {
+    /// The producer's configuration file (TOML).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +85,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Certs {
             command: CertsCommand::Init(args),
         } => certs_init(&args),
+        Command::Producer { command } => producer(command),
+    }
+}
+
+fn producer(command: ProducerCommand) -> anyhow::Result<()> {
+    use npo_producer::config::ProducerConfig;
+    match command {
+        ProducerCommand::Migrate(arg) => {
+            let config = ProducerConfig::load(&arg.config)?;
+            let mut conn = npo_producer::db::DbManager::new(&config.database.url)
+                .open()
+                .context("cannot open the producer database")?;
+            let applied = npo_producer::db::run_migrations(&mut conn)?;
+            let mut out = io::stdout().lock();
+            writeln!(out, "{} migration(s) applied", applied.len())?;
+            for name in applied {
+                writeln!(out, "  {name}")?;
+            }
+            Ok(())
+        }
+        ProducerCommand::Serve(arg) => {
+            let config = ProducerConfig::load(&arg.config)?;
+            actix_web::rt::System::new().block_on(async move {
+                let app = npo_producer::startup::Application::build(config)?;
+                app.run_until_stopped().await?;
+                Ok(())
+            })
+        }
     }
 }
 

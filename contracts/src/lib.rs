@@ -10,6 +10,7 @@
 pub mod fastpath;
 pub mod headers;
 pub mod registry;
+pub mod schemas;
 pub mod soap;
 pub mod types;
 pub mod xml;

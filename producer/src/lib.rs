@@ -3,5 +3,14 @@
 //! GetCareDocumentation 3, GetVaccinationHistory 2 and GetObservations 1, and registers
 //! engagements in the engagement index.
 //!
-//! Built on [`npo_contracts`]. The service itself (journal store, endpoints, ingest) is
-//! tracked in the producer issue; this crate is its home in the workspace.
+//! The endpoints talk to a journal only through [`source::JournalSource`]; the default
+//! implementation is the diesel store ([`store::DieselJournal`]) over SQLite or
+//! PostgreSQL.
+
+pub mod config;
+pub mod db;
+pub mod endpoints;
+pub mod records;
+pub mod source;
+pub mod startup;
+pub mod store;

@@ -1,0 +1,84 @@
+//! Building and running the producer: bind (port 0 allowed), report the port, serve.
+
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, dev::Server, web};
+
+use crate::config::ProducerConfig;
+use crate::db;
+use crate::endpoints::{self, AppState};
+use crate::source::JournalSource;
+use crate::store::DieselJournal;
+
+/// A bound, not yet running producer.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens the database (migrating it when configured), and binds the HTTPS
+    /// listener with client-certificate verification.
+    pub fn build(config: ProducerConfig) -> anyhow::Result<Self> {
+        let pool = db::pool(&config.database.url, config.database.pool_size)?;
+        if config.database.migrate_on_start {
+            let mut conn = pool.get()?;
+            let applied = db::run_migrations(&mut conn)?;
+            if !applied.is_empty() {
+                tracing::info!(count = applied.len(), "applied database migrations");
+            }
+        }
+        let source: Arc<dyn JournalSource> = Arc::new(DieselJournal::new(pool));
+        Self::build_with_source(config, source)
+    }
+
+    /// Binds with another journal implementation (a vendor's own [`JournalSource`]).
+    pub fn build_with_source(
+        config: ProducerConfig,
+        source: Arc<dyn JournalSource>,
+    ) -> anyhow::Result<Self> {
+        let acceptor = npo_pki::mtls_acceptor(&config.tls.cert, &config.tls.key, &config.tls.ca)?;
+        let listen = config.server.listen;
+        let workers = config.server.workers;
+        let state = web::Data::new(AppState { source, config: Arc::new(config) });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(tracing_actix())
+                .configure(endpoints::config)
+        })
+        .on_connect(npo_pki::peer_identity_on_connect);
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        let server = server.bind_openssl(listen, acceptor)?;
+        let port = server.addrs().first().map(|a| a.port()).unwrap_or(listen.port());
+        tracing::info!(%listen, port, "producer listening (HTTPS, client certificates required)");
+        Ok(Application { port, server: server.run() })
+    }
+
+    /// The port bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server handle (for tests that run it in the background).
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn tracing_actix() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%r %s %Dms").log_target("npo_producer::http")
+}
