@@ -7,7 +7,7 @@
 //! identifies patients, units and people with [`IiType`] (`root` = OID, `extension` =
 //! the identifier), and codes the note type as a [`CvType`] from KV Anteckningstyp
 //! instead of an enumeration. Its only enumeration file (`enums:3`) holds
-//! `ResultCodeEnum`. The [`CvType`], [`IiType`], [`DatePeriodType`] and `OrgUnitType`
+//! `ResultCodeEnum`. The [`CvType`], [`IiType`], [`DatePeriodType`](crate::types::DatePeriodType) and `OrgUnitType`
 //! (every element optional) of this core have the shared shapes of [`crate::types`];
 //! `ResultType` (`resultCode` + `resultText`, no `logId`) is this domain's own.
 

@@ -157,8 +157,9 @@ pub trait JournalSource: Send + Sync + 'static {
         filters: &MedicationFilters,
     ) -> Result<Vec<MedicationMedicalRecordType>, SourceError>;
 
-    /// GetVaccinationHistory 2. Period rule: the administration time, else the
-    /// authorTime, in the period.
+    /// GetVaccinationHistory 2. Period rule (the contract's, as its test suite's
+    /// DateBoundaries case checks): the administration date, the authorTime or the
+    /// signatureTime in the period.
     fn vaccinations(
         &self,
         filters: &Filters,
@@ -188,7 +189,10 @@ mod tests {
 
     #[test]
     fn periods_include_their_end_points_and_open_ends() {
-        let p = Period { start: ts("20240101000000"), end: ts("20241231235959") };
+        let p = Period {
+            start: ts("20240101000000"),
+            end: ts("20241231235959"),
+        };
         assert!(p.contains(ts("20240101000000")) && p.contains(ts("20241231235959")));
         assert!(!p.contains(ts("20250101000000")));
         assert!(p.overlaps(Some(ts("20231201000000")), Some(ts("20240101000000"))));

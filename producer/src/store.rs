@@ -7,7 +7,9 @@ use npo_contracts::healthcond_description_v3::CareDocumentationType;
 use npo_contracts::logistics::CareContactType;
 
 use crate::db::{DbConn, DbPool};
-use crate::records::diagnosis;
+use crate::records::{
+    care_contact, care_documentation, diagnosis, medication, observation, vaccination,
+};
 use crate::source::{Filters, JournalSource, MedicationFilters, ObservationFilters, SourceError};
 
 /// The journal kept in the producer's own database (filled by the vendor import).
@@ -31,7 +33,10 @@ impl DieselJournal {
         &self,
         query: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
     ) -> Result<T, SourceError> {
-        let mut conn = self.pool.get().map_err(|e| SourceError::Unavailable(Box::new(e)))?;
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| SourceError::Unavailable(Box::new(e)))?;
         query(&mut conn).map_err(|e| SourceError::Unavailable(Box::new(e)))
     }
 }
@@ -41,35 +46,35 @@ impl JournalSource for DieselJournal {
         self.with_conn(|conn| diagnosis::find(conn, filters))
     }
 
-    fn care_contacts(&self, _filters: &Filters) -> Result<Vec<CareContactType>, SourceError> {
-        Ok(Vec::new())
+    fn care_contacts(&self, filters: &Filters) -> Result<Vec<CareContactType>, SourceError> {
+        self.with_conn(|conn| care_contact::find(conn, filters))
     }
 
     fn medication_history(
         &self,
-        _filters: &MedicationFilters,
+        filters: &MedicationFilters,
     ) -> Result<Vec<MedicationMedicalRecordType>, SourceError> {
-        Ok(Vec::new())
+        self.with_conn(|conn| medication::find(conn, filters))
     }
 
     fn vaccinations(
         &self,
-        _filters: &Filters,
+        filters: &Filters,
     ) -> Result<Vec<VaccinationMedicalRecordType>, SourceError> {
-        Ok(Vec::new())
+        self.with_conn(|conn| vaccination::find(conn, filters))
     }
 
     fn care_documentation(
         &self,
-        _filters: &Filters,
+        filters: &Filters,
     ) -> Result<Vec<CareDocumentationType>, SourceError> {
-        Ok(Vec::new())
+        self.with_conn(|conn| care_documentation::find(conn, filters))
     }
 
     fn observations(
         &self,
-        _filters: &ObservationFilters,
+        filters: &ObservationFilters,
     ) -> Result<Vec<ObservationGroupType>, SourceError> {
-        Ok(Vec::new())
+        self.with_conn(|conn| observation::find(conn, filters))
     }
 }

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 use npo_contracts::healthcond_description::{
-    DiagnosisBodyType, DiagnosisType, DiagnosisTypeEnum, HealthcareProfessionalType,
-    OrgUnitType, PatientSummaryHeaderType,
+    DiagnosisBodyType, DiagnosisType, DiagnosisTypeEnum, HealthcareProfessionalType, OrgUnitType,
+    PatientSummaryHeaderType,
 };
 use npo_contracts::types::{CvType, LegalAuthenticatorType, PersonIdType, TimeStamp};
 
@@ -87,9 +87,16 @@ impl JournalRecord for DiagnosisRecord {
         let mut problems = Vec::new();
         self.header_ref().validate(&mut problems);
         if DiagnosisTypeEnum::parse(&self.type_of_diagnosis).is_none() {
-            problems.push(FieldProblem::new("typeOfDiagnosis", "must be Huvuddiagnos or Bidiagnos"));
+            problems.push(FieldProblem::new(
+                "typeOfDiagnosis",
+                "must be Huvuddiagnos or Bidiagnos",
+            ));
         }
-        time("diagnosisTime", self.diagnosis_time.as_deref(), &mut problems);
+        time(
+            "diagnosisTime",
+            self.diagnosis_time.as_deref(),
+            &mut problems,
+        );
         match (&self.diagnosis_code, &self.diagnosis_original_text) {
             (Some(_), Some(_)) => problems.push(FieldProblem::new(
                 "diagnosisOriginalText",
@@ -118,10 +125,14 @@ impl DiagnosisRecord {
     /// signatureTime or diagnosisTime in the period.
     pub fn in_period(&self, filters: &Filters) -> bool {
         filters.period.is_none_or(|period| {
-            [Some(self.author_time.as_str()), self.signature_time.as_deref(), self.diagnosis_time.as_deref()]
-                .into_iter()
-                .filter_map(stamp)
-                .any(|t| period.contains(t))
+            [
+                Some(self.author_time.as_str()),
+                self.signature_time.as_deref(),
+                self.diagnosis_time.as_deref(),
+            ]
+            .into_iter()
+            .filter_map(stamp)
+            .any(|t| period.contains(t))
         })
     }
 
@@ -159,15 +170,21 @@ pub fn description_header(h: &HeaderRef<'_>) -> Option<PatientSummaryHeaderType>
         source_system_hsa_id: h.source_system_hsa_id.to_owned(),
         document_title: None,
         document_time: None,
-        patient_id: PersonIdType { id: h.patient_id.to_owned(), r#type: h.patient_id_type.to_owned() },
+        patient_id: PersonIdType {
+            id: h.patient_id.to_owned(),
+            r#type: h.patient_id_type.to_owned(),
+        },
         accountable_healthcare_professional: HealthcareProfessionalType {
             author_time: stamp(Some(h.author_time))?,
             healthcare_professional_hsa_id: h.author_hsa_id.map(str::to_owned),
             healthcare_professional_name: h.author_name.map(str::to_owned),
-            healthcare_professional_role_code: h.author_role_code.map(|code| {
-                CvType::coded(code, KV_BEFATTNING, h.author_role_name.unwrap_or(code))
-            }),
-            healthcare_professional_org_unit: match (h.author_org_unit_hsa_id, h.author_org_unit_name) {
+            healthcare_professional_role_code: h
+                .author_role_code
+                .map(|code| CvType::coded(code, KV_BEFATTNING, h.author_role_name.unwrap_or(code))),
+            healthcare_professional_org_unit: match (
+                h.author_org_unit_hsa_id,
+                h.author_org_unit_name,
+            ) {
                 (Some(id), Some(name)) => Some(OrgUnitType {
                     org_unit_hsa_id: id.to_owned(),
                     org_unit_name: name.to_owned(),
@@ -229,6 +246,22 @@ pub fn upsert(conn: &mut DbConn, record: &DiagnosisRecord) -> QueryResult<()> {
             .filter(diagnoses::document_id.eq(&record.document_id)),
     )
     .execute(conn)?;
-    diesel::insert_into(diagnoses::table).values(record).execute(conn)?;
+    diesel::insert_into(diagnoses::table)
+        .values(record)
+        .execute(conn)?;
     Ok(())
+}
+
+/// Deletes a record; returns how many rows went (0 or 1).
+pub fn delete(
+    conn: &mut DbConn,
+    source_system_hsa_id: &str,
+    document_id: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        diagnoses::table
+            .filter(diagnoses::source_system_hsa_id.eq(source_system_hsa_id))
+            .filter(diagnoses::document_id.eq(document_id)),
+    )
+    .execute(conn)
 }

@@ -15,7 +15,10 @@ pub struct FieldProblem {
 impl FieldProblem {
     /// A problem with `field`.
     pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        FieldProblem { field, reason: reason.into() }
+        FieldProblem {
+            field,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -70,9 +73,16 @@ impl HeaderRef<'_> {
         if self.document_id.trim().is_empty() {
             problems.push(FieldProblem::new("documentId", "must not be empty"));
         } else if self.document_id.len() > 128 {
-            problems.push(FieldProblem::new("documentId", "longer than 128 characters"));
+            problems.push(FieldProblem::new(
+                "documentId",
+                "longer than 128 characters",
+            ));
         }
-        hsa("sourceSystemHsaId", Some(self.source_system_hsa_id), problems);
+        hsa(
+            "sourceSystemHsaId",
+            Some(self.source_system_hsa_id),
+            problems,
+        );
         match PatientId::from_typed(self.patient_id, self.patient_id_type) {
             Ok(_) => {}
             Err(e) => problems.push(FieldProblem::new("patientId", e.to_string())),
@@ -82,10 +92,17 @@ impl HeaderRef<'_> {
         hsa("authorOrgUnitHsaId", self.author_org_unit_hsa_id, problems);
         hsa("careUnitHsaId", Some(self.care_unit_hsa_id), problems);
         hsa("careGiverHsaId", Some(self.care_giver_hsa_id), problems);
-        hsa("legalAuthenticatorHsaId", self.legal_authenticator_hsa_id, problems);
+        hsa(
+            "legalAuthenticatorHsaId",
+            self.legal_authenticator_hsa_id,
+            problems,
+        );
         time("signatureTime", self.signature_time, problems);
         if self.author_role_code.is_some() && self.author_role_name.is_none() {
-            problems.push(FieldProblem::new("authorRoleName", "required with authorRoleCode"));
+            problems.push(FieldProblem::new(
+                "authorRoleName",
+                "required with authorRoleCode",
+            ));
         }
         if self.author_org_unit_hsa_id.is_some() != self.author_org_unit_name.is_some() {
             problems.push(FieldProblem::new(
@@ -96,10 +113,16 @@ impl HeaderRef<'_> {
         if (self.legal_authenticator_hsa_id.is_some() || self.legal_authenticator_name.is_some())
             && self.signature_time.is_none()
         {
-            problems.push(FieldProblem::new("signatureTime", "required when a signer is given"));
+            problems.push(FieldProblem::new(
+                "signatureTime",
+                "required when a signer is given",
+            ));
         }
         if self.nullified_reason.is_some() && !self.nullified {
-            problems.push(FieldProblem::new("nullifiedReason", "only for nullified records"));
+            problems.push(FieldProblem::new(
+                "nullifiedReason",
+                "only for nullified records",
+            ));
         }
     }
 
@@ -111,19 +134,15 @@ impl HeaderRef<'_> {
 
 /// Appends a problem when `value` is present and not an HSA-ID.
 pub fn hsa(field: &'static str, value: Option<&str>, problems: &mut Vec<FieldProblem>) {
-    if let Some(value) = value {
-        if let Err(e) = HsaId::parse(value) {
-            problems.push(FieldProblem::new(field, e.to_string()));
-        }
+    if let Some(Err(e)) = value.map(HsaId::parse) {
+        problems.push(FieldProblem::new(field, e.to_string()));
     }
 }
 
 /// Appends a problem when `value` is present and not a TimeStampType.
 pub fn time(field: &'static str, value: Option<&str>, problems: &mut Vec<FieldProblem>) {
-    if let Some(value) = value {
-        if TimeStamp::parse(value).is_none() {
-            problems.push(FieldProblem::new(field, "not a time stamp YYYYMMDDhhmmss"));
-        }
+    if value.is_some_and(|v| TimeStamp::parse(v).is_none()) {
+        problems.push(FieldProblem::new(field, "not a time stamp YYYYMMDDhhmmss"));
     }
 }
 

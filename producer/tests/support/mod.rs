@@ -46,21 +46,43 @@ impl TestDb {
         let dir = tempfile::tempdir().unwrap();
         match backend {
             Backend::Sqlite => {
-                let url = dir.path().join("producer.sqlite").to_string_lossy().into_owned();
-                Some(TestDb { url, schema: None, _dir: dir })
+                let url = dir
+                    .path()
+                    .join("producer.sqlite")
+                    .to_string_lossy()
+                    .into_owned();
+                Some(TestDb {
+                    url,
+                    schema: None,
+                    _dir: dir,
+                })
             }
             Backend::Postgres => {
-                let Some(base) = std::env::var("NPO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
-                    assert!(std::env::var_os("CI").is_none(), "NPO_TEST_DATABASE_URL must be set in CI");
+                let Some(base) = std::env::var("NPO_TEST_DATABASE_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+                else {
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "NPO_TEST_DATABASE_URL must be set in CI"
+                    );
                     eprintln!("SKIPPED PostgreSQL variant: NPO_TEST_DATABASE_URL is not set");
                     return None;
                 };
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = db::DbManager::new(&base).open().expect("connect to test PostgreSQL");
-                admin.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+                let mut admin = db::DbManager::new(&base)
+                    .open()
+                    .expect("connect to test PostgreSQL");
+                admin
+                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .unwrap();
                 let separator = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-                Some(TestDb { url, schema: Some((base, schema)), _dir: dir })
+                Some(TestDb {
+                    url,
+                    schema: Some((base, schema)),
+                    _dir: dir,
+                })
             }
         }
     }
@@ -75,10 +97,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((base, schema)) = &self.schema {
-            if let Ok(mut admin) = db::DbManager::new(base).open() {
-                let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
-            }
+        if let Some((base, schema)) = &self.schema
+            && let Ok(mut admin) = db::DbManager::new(base).open()
+        {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
         }
     }
 }
@@ -101,16 +123,30 @@ impl TestProducer {
         let party = |p: Party| (pki.join(p.cert_file()), pki.join(p.key_file()));
         let (cert, key) = party(Party::ProducerSchool);
         let config = ProducerConfig {
-            server: ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 64 * 1024, workers: 2 },
-            tls: TlsConfig { cert, key, ca: pki.join(npo_pki::CA_CERT_FILE) },
+            server: ServerConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                max_body_bytes: 64 * 1024,
+                workers: 2,
+            },
+            tls: TlsConfig {
+                cert,
+                key,
+                ca: pki.join(npo_pki::CA_CERT_FILE),
+            },
             allowed_callers: vec![Party::Platform.hsa_id().to_owned()],
             source_systems: vec![SOURCE_SYSTEM.to_owned()],
-            database: DatabaseConfig { url: db.url.clone(), pool_size: 4, migrate_on_start: true },
+            database: DatabaseConfig {
+                url: db.url.clone(),
+                pool_size: 4,
+                migrate_on_start: true,
+            },
             consumer_scopes: vec![ConsumerScopeConfig {
                 consumer: RESTRICTED_CONSUMER.to_owned(),
                 only_approved_for_patient: false,
                 care_giver_hsa_ids: vec![VISIBLE_CARE_GIVER.to_owned()],
             }],
+            engagement_index: None,
+            admin: None,
         };
         config.validate().unwrap();
         let app = npo_producer::startup::Application::build(config).unwrap();
@@ -118,7 +154,13 @@ impl TestProducer {
         let server = app.into_server();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        TestProducer { port, pki, db, server: handle, _pki_dir: pki_dir }
+        TestProducer {
+            port,
+            pki,
+            db,
+            server: handle,
+            _pki_dir: pki_dir,
+        }
     }
 
     /// An HTTPS client presenting `party`'s certificate.
@@ -146,15 +188,25 @@ impl TestProducer {
         }
         let mut response = request.send_body(body).await.expect("request");
         let bytes = response.body().limit(16 * 1024 * 1024).await.expect("body");
-        (response.status().as_u16(), String::from_utf8(bytes.to_vec()).expect("utf-8"))
+        (
+            response.status().as_u16(),
+            String::from_utf8(bytes.to_vec()).expect("utf-8"),
+        )
     }
 
     /// GETs `path` as the platform.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let client = self.client(Party::Platform);
-        let mut response = client.get(format!("https://localhost:{}{path}", self.port)).send().await.expect("request");
+        let mut response = client
+            .get(format!("https://localhost:{}{path}", self.port))
+            .send()
+            .await
+            .expect("request");
         let bytes = response.body().limit(16 * 1024 * 1024).await.expect("body");
-        (response.status().as_u16(), String::from_utf8(bytes.to_vec()).expect("utf-8"))
+        (
+            response.status().as_u16(),
+            String::from_utf8(bytes.to_vec()).expect("utf-8"),
+        )
     }
 
     /// Stops the server.

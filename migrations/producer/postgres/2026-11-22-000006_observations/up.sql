@@ -1,0 +1,40 @@
+-- Observations (GetObservations 1), one row per observation (a length, a weight...).
+-- Time stamps are RIV-TA TimeStampType text (YYYYMMDDhhmmss, Swedish local time),
+-- which sorts chronologically. The value is either a quantity (decimal text + unit)
+-- or a code.
+CREATE TABLE observations (
+    document_id TEXT NOT NULL,
+    source_system_hsa_id TEXT NOT NULL,
+    patient_id TEXT NOT NULL,
+    patient_id_type TEXT NOT NULL,
+    author_time TEXT NOT NULL,
+    author_hsa_id TEXT,
+    author_name TEXT,
+    author_role_code TEXT,
+    author_role_name TEXT,
+    author_org_unit_hsa_id TEXT,
+    author_org_unit_name TEXT,
+    care_unit_hsa_id TEXT NOT NULL,
+    care_giver_hsa_id TEXT NOT NULL,
+    legal_authenticator_hsa_id TEXT,
+    legal_authenticator_name TEXT,
+    signature_time TEXT,
+    approved_for_patient BOOLEAN NOT NULL,
+    care_contact_id TEXT,
+    nullified BOOLEAN NOT NULL DEFAULT FALSE,
+    nullified_reason TEXT,
+    observation_group_id TEXT,
+    observation_type_code TEXT NOT NULL,
+    observation_type_code_system TEXT,
+    observation_type_display_name TEXT NOT NULL,
+    observation_time TEXT NOT NULL,
+    observation_end_time TEXT,
+    value_quantity TEXT,
+    value_unit TEXT,
+    value_code TEXT,
+    value_code_system TEXT,
+    value_display_name TEXT,
+    description TEXT,
+    PRIMARY KEY (source_system_hsa_id, document_id)
+);
+CREATE INDEX observations_patient_time ON observations (patient_id, source_system_hsa_id, author_time);
