@@ -28,6 +28,25 @@ enum Command {
         #[command(subcommand)]
         command: ProducerCommand,
     },
+    /// The platform mock: routes RIV-TA calls by logical address and contract through a
+    /// local TAK, over mutual TLS, with the VP faults.
+    Platform {
+        #[command(subcommand)]
+        command: PlatformCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PlatformCommand {
+    /// Serve the routing listener (HTTPS, client certificates) and the admin listener.
+    Serve(PlatformConfigArg),
+}
+
+#[derive(Debug, Args)]
+struct PlatformConfigArg {
+    /// The platform's configuration file (TOML, see platform-mock/README.md).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +55,38 @@ enum ProducerCommand {
     Migrate(ConfigArg),
     /// Serve the contracts over HTTPS with client-certificate verification.
     Serve(ConfigArg),
+    /// Check import documents (JSON, see producer/IMPORT.md) and store them in the
+    /// producer's database in one transaction; nothing is written if any has a problem.
+    Import(ImportArgs),
+    /// Print the JSON Schema of the import format.
+    ImportSchema,
+    /// Generate deterministic demo data (pupils with test personnummer, a BVC and a
+    /// school-health history) and import it: the first source system of the
+    /// configuration is the school-health journal, the second (else the first) the BVC.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// The producer's configuration file (TOML).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Seed of the generator: the same seed (and day) gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How many pupils.
+    #[arg(long, default_value_t = 20)]
+    pupils: usize,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The producer's configuration file (TOML).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Import documents, applied in the order given (all are checked first).
+    #[arg(value_name = "DATA.json", required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: CertsCommand::Init(args),
         } => certs_init(&args),
         Command::Producer { command } => producer(command),
+        Command::Platform { command } => platform(command),
     }
 }
 
@@ -105,10 +157,160 @@ fn producer(command: ProducerCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        ProducerCommand::Import(args) => producer_import(&args),
+        ProducerCommand::Seed(args) => producer_seed(&args),
+        ProducerCommand::ImportSchema => {
+            io::stdout()
+                .lock()
+                .write_all(npo_producer::import::json_schema().as_bytes())?;
+            Ok(())
+        }
         ProducerCommand::Serve(arg) => {
             let config = ProducerConfig::load(&arg.config)?;
             actix_web::rt::System::new().block_on(async move {
                 let app = npo_producer::startup::Application::build(config)?;
+                app.run_until_stopped().await?;
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Inputs at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_BAR_FROM: usize = 2000;
+
+fn producer_import(args: &ImportArgs) -> anyhow::Result<()> {
+    use npo_producer::import::{self, ImportOptions};
+    let config = npo_producer::config::ProducerConfig::load(&args.config)?;
+    let options = ImportOptions::from_config(&config);
+    let mut documents = Vec::with_capacity(args.files.len());
+    let (mut problems, mut bad_files) = (0usize, 0usize);
+    {
+        let mut err = io::stderr().lock();
+        for file in &args.files {
+            let found = match std::fs::read(file) {
+                Err(e) => vec![format!("cannot read the file: {e}")],
+                Ok(bytes) => match import::read(&bytes, &options) {
+                    Ok(document) => {
+                        documents.push(document);
+                        continue;
+                    }
+                    Err(found) => found.iter().map(ToString::to_string).collect(),
+                },
+            };
+            bad_files += 1;
+            problems += found.len();
+            for problem in found {
+                writeln!(err, "{}: {problem}", file.display())?;
+            }
+        }
+    }
+    if problems > 0 {
+        anyhow::bail!("{problems} problem(s) in {bad_files} file(s); nothing was imported");
+    }
+    let mut conn = npo_producer::db::DbManager::new(&config.database.url)
+        .open()
+        .context("cannot open the producer database")?;
+    if config.database.migrate_on_start {
+        npo_producer::db::run_migrations(&mut conn)?;
+    }
+    let total: usize = documents
+        .iter()
+        .map(|d| d.records.len() + d.deletions.len())
+        .sum();
+    let bar = if io::stderr().is_terminal() && total >= PROGRESS_BAR_FROM {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} importing [{bar:40}] {pos}/{len} entries ({per_sec}, {eta} left)",
+            )?
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let outcome = import::apply_all(&mut conn, &documents, &options, &mut || bar.inc(1));
+    bar.finish_and_clear();
+    let summary = outcome.context("the import failed")?;
+    writeln!(
+        io::stdout().lock(),
+        "Imported {} file(s): {summary}",
+        args.files.len()
+    )?;
+    Ok(())
+}
+
+fn producer_seed(args: &SeedArgs) -> anyhow::Result<()> {
+    use npo_producer::import::{self, ImportOptions};
+    use npo_producer::seed::{self, SeedOptions};
+    let config = npo_producer::config::ProducerConfig::load(&args.config)?;
+    let school = config
+        .source_systems
+        .first()
+        .context("the configuration lists no source system")?;
+    let bvc = config.source_systems.get(1).unwrap_or(school);
+    let options =
+        SeedOptions::for_source_systems(args.seed, args.pupils, seed::swedish_today(), school, bvc);
+    let output = seed::generate_with_pupils(&options);
+    let mut conn = npo_producer::db::DbManager::new(&config.database.url)
+        .open()
+        .context("cannot open the producer database")?;
+    npo_producer::db::run_migrations(&mut conn)?;
+    let summary = import::apply_all(
+        &mut conn,
+        std::slice::from_ref(&output.document),
+        &ImportOptions::from_config(&config),
+        &mut || {},
+    )
+    .context("the seed import failed")?;
+
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "Seeded {} pupil(s) with seed {} as of {} (school health {school}, BVC {bvc}):",
+        output.pupils.len(),
+        args.seed,
+        options.today
+    )?;
+    for (kind, count) in seed::record_counts(&output.document) {
+        writeln!(out, "  {kind:<18} {count:>6}")?;
+    }
+    writeln!(out, "Import: {summary}")?;
+    writeln!(out, "Pupils (test identity numbers, serial 98xx/99xx):")?;
+    writeln!(
+        out,
+        "  {:<15} {:<18} {:<10} {:>3}  SCHOOL YEAR",
+        "ID", "TYPE", "BORN", "AGE"
+    )?;
+    for pupil in &output.pupils {
+        let kind = if pupil.arrived.is_some() {
+            "samordningsnummer"
+        } else {
+            "personnummer"
+        };
+        let year = match pupil.school_year {
+            0 => "förskoleklass".to_owned(),
+            year @ 1..=9 => format!("åk {year}"),
+            year => format!("gymnasiet år {}", year - 9),
+        };
+        let id = format!("{}-{}", &pupil.patient_id[..8], &pupil.patient_id[8..]);
+        writeln!(
+            out,
+            "  {id:<15} {kind:<18} {} {:>3}  {year}",
+            pupil.birth_date, pupil.age
+        )?;
+    }
+    Ok(())
+}
+
+fn platform(command: PlatformCommand) -> anyhow::Result<()> {
+    use npo_platform::config::PlatformConfig;
+    match command {
+        PlatformCommand::Serve(arg) => {
+            let config = PlatformConfig::load(&arg.config)?;
+            actix_web::rt::System::new().block_on(async move {
+                let app = npo_platform::startup::Application::build(config)?;
                 app.run_until_stopped().await?;
                 Ok(())
             })

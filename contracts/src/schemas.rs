@@ -10,7 +10,11 @@ include!(concat!(env!("OUT_DIR"), "/schema_files.rs"));
 pub fn wsdl(contract: Contract) -> Option<(&'static str, &'static str)> {
     let prefix = format!("{}Interaction_", contract.name());
     SCHEMA_FILES.iter().copied().find(|(path, _)| {
-        path.ends_with(".wsdl") && path.rsplit('/').next().is_some_and(|n| n.starts_with(&prefix))
+        path.ends_with(".wsdl")
+            && path
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.starts_with(&prefix))
     })
 }
 
@@ -22,7 +26,10 @@ pub fn interaction_file(contract: Contract, name: &str) -> Option<&'static str> 
     }
     let (wsdl_path, _) = wsdl(contract)?;
     let wanted = format!("{}/{name}", wsdl_path.rsplit_once('/')?.0);
-    SCHEMA_FILES.iter().find(|(path, _)| *path == wanted).map(|(_, text)| *text)
+    SCHEMA_FILES
+        .iter()
+        .find(|(path, _)| *path == wanted)
+        .map(|(_, text)| *text)
 }
 
 /// A core component by file name. The WSDLs and Responder schemas import them as
@@ -34,29 +41,31 @@ pub fn core_component(name: &str) -> Option<&'static str> {
         return None;
     }
     let suffix = format!("/core_components/{name}");
-    SCHEMA_FILES.iter().find(|(path, _)| path.ends_with(&suffix)).map(|(_, text)| *text)
+    SCHEMA_FILES
+        .iter()
+        .find(|(path, _)| path.ends_with(&suffix))
+        .map(|(_, text)| *text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-/// Resolves `location` (a `schemaLocation` as written in a file served at `/<dir>/`)
-/// to the server path a client asks for: `../../core_components/x` → `core_components/x`.
-fn resolve(location: &str) -> (bool, &str) {
-    match location.rsplit_once("core_components/") {
-        Some((_, name)) => (true, name),
-        None => (false, location),
+    /// Resolves `location` (a `schemaLocation` as written in a file served at `/<dir>/`)
+    /// to the server path a client asks for: `../../core_components/x` → `core_components/x`.
+    fn resolve(location: &str) -> (bool, &str) {
+        match location.rsplit_once("core_components/") {
+            Some((_, name)) => (true, name),
+            None => (false, location),
+        }
     }
-}
-
 
     #[test]
     fn every_contract_has_an_embedded_wsdl_whose_imports_resolve() {
         for contract in Contract::ALL {
             let (_, wsdl_text) = wsdl(contract).expect("wsdl");
             let mut pending: Vec<(bool, String)> = vec![];
-            let mut push_imports = |text: &str, in_core: bool, pending: &mut Vec<(bool, String)>| {
+            let push_imports = |text: &str, in_core: bool, pending: &mut Vec<(bool, String)>| {
                 for location in text.split("schemaLocation=\"").skip(1) {
                     let location = location.split('"').next().unwrap_or_default();
                     let (core, name) = resolve(location);
@@ -69,7 +78,11 @@ fn resolve(location: &str) -> (bool, &str) {
                 if !seen.insert((core, name.clone())) {
                     continue;
                 }
-                let text = if core { core_component(&name) } else { interaction_file(contract, &name) };
+                let text = if core {
+                    core_component(&name)
+                } else {
+                    interaction_file(contract, &name)
+                };
                 let text = text.unwrap_or_else(|| panic!("{contract}: {name} does not resolve"));
                 push_imports(text, core, &mut pending);
             }
@@ -83,7 +96,10 @@ fn resolve(location: &str) -> (bool, &str) {
         for (path, text) in SCHEMA_FILES {
             if let Some((_, name)) = path.rsplit_once("/core_components/") {
                 let previous = by_name.insert(name, *text);
-                assert!(previous.is_none_or(|p| p == *text), "{name} differs between releases");
+                assert!(
+                    previous.is_none_or(|p| p == *text),
+                    "{name} differs between releases"
+                );
             }
         }
     }

@@ -6,3 +6,16 @@
 //! Built on [`npo_contracts`] (routing reads requests with its streaming
 //! [`npo_contracts::fastpath`]). The service itself is tracked in the platform issue;
 //! this crate is its home in the workspace.
+
+pub mod db;
+pub mod engagement_index;
+
+pub mod admin;
+pub mod config;
+pub mod error;
+pub mod hsa;
+pub mod local;
+pub mod routing;
+pub mod startup;
+pub mod tak;
+pub mod vp;

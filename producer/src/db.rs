@@ -76,7 +76,10 @@ pub struct DbManager {
 impl DbManager {
     /// A manager for `url`.
     pub fn new(url: &str) -> Self {
-        DbManager { url: url.to_owned(), backend: Backend::of(url) }
+        DbManager {
+            url: url.to_owned(),
+            backend: Backend::of(url),
+        }
     }
 
     /// Opens one connection.
@@ -106,7 +109,8 @@ impl ManageConnection for DbManager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -116,7 +120,9 @@ impl ManageConnection for DbManager {
 
 /// Builds a pool of at most `max_size` connections for `url`.
 pub fn pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
-    Ok(Pool::builder().max_size(max_size).build(DbManager::new(url))?)
+    Ok(Pool::builder()
+        .max_size(max_size)
+        .build(DbManager::new(url))?)
 }
 
 /// Runs the pending migrations of the connection's backend; returns their names.

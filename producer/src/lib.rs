@@ -7,10 +7,14 @@
 //! implementation is the diesel store ([`store::DieselJournal`]) over SQLite or
 //! PostgreSQL.
 
+pub mod admin;
 pub mod config;
 pub mod db;
 pub mod endpoints;
+pub mod import;
+pub mod outbox;
 pub mod records;
+pub mod seed;
 pub mod source;
 pub mod startup;
 pub mod store;

@@ -4,9 +4,12 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpServer, dev::Server, web};
 
+use crate::admin::AdminState;
 use crate::config::ProducerConfig;
 use crate::db;
 use crate::endpoints::{self, AppState};
+use crate::import::ImportOptions;
+use crate::outbox::OutboxWorker;
 use crate::source::JournalSource;
 use crate::store::DieselJournal;
 
@@ -18,13 +21,18 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
 impl Application {
-    /// Opens the database (migrating it when configured), and binds the HTTPS
-    /// listener with client-certificate verification.
+    /// Opens the database (migrating it when configured), binds the HTTPS listener with
+    /// client-certificate verification, mounts the admin API when `[admin]` is
+    /// configured, and starts the engagement-index outbox worker when
+    /// `[engagement_index]` is (both need the diesel store). Call inside an actix
+    /// system (`actix_web::rt::System`), which runs the worker.
     pub fn build(config: ProducerConfig) -> anyhow::Result<Self> {
         let pool = db::pool(&config.database.url, config.database.pool_size)?;
         if config.database.migrate_on_start {
@@ -34,23 +42,54 @@ impl Application {
                 tracing::info!(count = applied.len(), "applied database migrations");
             }
         }
+        let admin = config
+            .admin
+            .as_ref()
+            .map(|admin| AdminState::new(pool.clone(), admin, ImportOptions::from_config(&config)));
+        let worker = config
+            .engagement_index
+            .clone()
+            .map(|ei| OutboxWorker::new(pool.clone(), ei, config.tls.clone()));
         let source: Arc<dyn JournalSource> = Arc::new(DieselJournal::new(pool));
-        Self::build_with_source(config, source)
+        let app = Self::bind(config, source, admin)?;
+        if let Some(worker) = worker {
+            worker.spawn()?;
+        }
+        Ok(app)
     }
 
-    /// Binds with another journal implementation (a vendor's own [`JournalSource`]).
+    /// Binds with another journal implementation (a vendor's own [`JournalSource`]);
+    /// without the diesel store there is no admin import and no outbox worker.
     pub fn build_with_source(
         config: ProducerConfig,
         source: Arc<dyn JournalSource>,
     ) -> anyhow::Result<Self> {
+        Self::bind(config, source, None)
+    }
+
+    fn bind(
+        config: ProducerConfig,
+        source: Arc<dyn JournalSource>,
+        admin: Option<AdminState>,
+    ) -> anyhow::Result<Self> {
         let acceptor = npo_pki::mtls_acceptor(&config.tls.cert, &config.tls.key, &config.tls.ca)?;
         let listen = config.server.listen;
         let workers = config.server.workers;
-        let state = web::Data::new(AppState { source, config: Arc::new(config) });
+        let state = web::Data::new(AppState {
+            source,
+            config: Arc::new(config),
+        });
+        let admin = admin.map(web::Data::new);
         let mut server = HttpServer::new(move || {
+            let admin = admin.clone();
             App::new()
                 .app_data(state.clone())
                 .wrap(tracing_actix())
+                .configure(move |cfg| {
+                    if let Some(admin) = admin {
+                        crate::admin::config(cfg, admin);
+                    }
+                })
                 .configure(endpoints::config)
         })
         .on_connect(npo_pki::peer_identity_on_connect);
@@ -58,9 +97,16 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.bind_openssl(listen, acceptor)?;
-        let port = server.addrs().first().map(|a| a.port()).unwrap_or(listen.port());
+        let port = server
+            .addrs()
+            .first()
+            .map(|a| a.port())
+            .unwrap_or(listen.port());
         tracing::info!(%listen, port, "producer listening (HTTPS, client certificates required)");
-        Ok(Application { port, server: server.run() })
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
     }
 
     /// The port bound.

@@ -40,7 +40,10 @@ pub async fn get_diagnosis(
             header.nullified = None;
             header.nullified_reason = None;
         }
-        Ok(GetDiagnosisResponse { diagnosis, result: Some(ResultType::ok(new_log_id())) })
+        Ok(GetDiagnosisResponse {
+            diagnosis,
+            result: Some(ResultType::ok(new_log_id())),
+        })
     })
     .await
 }

@@ -39,7 +39,9 @@ pub enum ProducerError {
     #[error("Invalid request: {0}")]
     Soap(#[from] SoapError),
     /// No RIV-TA LogicalAddress header.
-    #[error("Invalid request: the RIV-TA LogicalAddress header (urn:riv:itintegration:registry:1) is missing")]
+    #[error(
+        "Invalid request: the RIV-TA LogicalAddress header (urn:riv:itintegration:registry:1) is missing"
+    )]
     MissingLogicalAddress,
     /// The LogicalAddress is not a source system of this producer.
     #[error("Invalid request: LogicalAddress {0} is not a source system served by this producer")]
@@ -63,7 +65,9 @@ impl ProducerError {
     /// carry personal data (our decoding errors never echo field values).
     pub fn to_fault(&self) -> Fault {
         match self {
-            ProducerError::Source(_) | ProducerError::Internal(_) => Fault::server(self.to_string()),
+            ProducerError::Source(_) | ProducerError::Internal(_) => {
+                Fault::server(self.to_string())
+            }
             _ => Fault::client(self.to_string()),
         }
     }
@@ -116,13 +120,19 @@ pub fn new_log_id() -> String {
 }
 
 /// Reads the request body, refusing it as soon as it grows past `limit` bytes.
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, ProducerError> {
+pub async fn read_body(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ProducerError> {
     use futures_util::StreamExt as _;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ProducerError::Soap(SoapError::Xml(
-            npo_contracts::XmlError::Malformed { position: body.len() as u64, reason: e.to_string() },
-        )))?;
+        let chunk = chunk.map_err(|e| {
+            ProducerError::Soap(SoapError::Xml(npo_contracts::XmlError::Malformed {
+                position: body.len() as u64,
+                reason: e.to_string(),
+            }))
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(ProducerError::TooLarge(limit));
         }
@@ -181,7 +191,10 @@ fn prepare<Op: Operation>(
     state: &AppState,
 ) -> Result<(Op, CallContext), ProducerError> {
     let envelope = soap::decode_request::<Op>(body)?;
-    let address = envelope.header.logical_address.ok_or(ProducerError::MissingLogicalAddress)?;
+    let address = envelope
+        .header
+        .logical_address
+        .ok_or(ProducerError::MissingLogicalAddress)?;
     let source_system = state
         .config
         .serves(address.trim())
@@ -192,12 +205,20 @@ fn prepare<Op: Operation>(
         .get(ORIGINAL_CONSUMER_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|c| state.config.consumer_scope(c.trim()));
-    Ok((envelope.body, CallContext { source_system, consumer }))
+    Ok((
+        envelope.body,
+        CallContext {
+            source_system,
+            consumer,
+        },
+    ))
 }
 
 /// A 200 response with an envelope.
 pub fn ok_response<B: XmlRoot>(envelope: &Envelope<B>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(soap::encode(envelope))
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=utf-8")
+        .body(soap::encode(envelope))
 }
 
 /// The request fields the common field rules look at.
@@ -240,7 +261,10 @@ impl<'a> CommonRequest<'a> {
 /// - `sourceSystemHSAId`, when given, must equal the LogicalAddress;
 /// - `careContactId` requires `sourceSystemHSAId`;
 /// - a period must not end before it starts.
-pub fn common_filters(request: &CommonRequest<'_>, context: &CallContext) -> Result<Filters, String> {
+pub fn common_filters(
+    request: &CommonRequest<'_>,
+    context: &CallContext,
+) -> Result<Filters, String> {
     let patient = PatientId::from_typed(request.patient_id.trim(), request.patient_id_type.trim())
         .map_err(|e| format!("patientId: {e}"))?;
     match request.source_system_hsa_id {
@@ -255,7 +279,10 @@ pub fn common_filters(request: &CommonRequest<'_>, context: &CallContext) -> Res
     let period = match request.period {
         None => None,
         Some(p) if p.end < p.start => return Err("the period ends before it starts".into()),
-        Some(p) => Some(Period { start: p.start.start_of_day(), end: p.end.end_of_day() }),
+        Some(p) => Some(Period {
+            start: p.start.start_of_day(),
+            end: p.end.end_of_day(),
+        }),
     };
     Ok(Filters {
         patient,

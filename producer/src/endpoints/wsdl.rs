@@ -9,7 +9,9 @@ use npo_contracts::schemas;
 const WSDL_ADDRESS: &str = "https://localhost:8443";
 
 fn xml(body: String) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(body)
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=utf-8")
+        .body(body)
 }
 
 /// The WSDL of `contract`, with its address pointing at this server.

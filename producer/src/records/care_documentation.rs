@@ -130,6 +130,17 @@ impl JournalRecord for CareDocumentationRecord {
                 "must not be empty when given",
             ));
         }
+        if self
+            .note_title
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            // The TKB (3.0) forbids empty elements.
+            problems.push(FieldProblem::new(
+                "noteTitle",
+                "must not be empty when given",
+            ));
+        }
         let attachment = self.attachment_media_type.is_some()
             || self.attachment_reference.is_some()
             || self.attachment_base64.is_some();
@@ -443,6 +454,7 @@ mod tests {
             ("noteTypeDisplayName", |r| {
                 r.note_type_display_name = Some(" ".into())
             }),
+            ("noteTitle", |r| r.note_title = Some(" ".into())),
             ("noteText", |r| r.note_text = None),
             ("noteText", |r| r.note_text = Some("   ".into())),
             ("noteText", |r| {

@@ -1,0 +1,108 @@
+//! Services answered inside the platform instead of being forwarded to a producer: the
+//! engagement index (and later the aggregating services).
+//!
+//! The routing handler ([`crate::routing`]) checks the caller exactly as for any other
+//! call — client certificate (VP002/VP011), routing history (VP014), a readable request
+//! (VP015), the RIV header (VP001/VP003), the original-consumer header (VP013) and the
+//! TAK authorisation for (sender, contract, logical address) (VP007) — and then, instead
+//! of looking up a route, asks each registered [`LocalService`] in turn whether it
+//! [`handles`](LocalService::handles) the call's logical address and contract namespace.
+//! The first that does gets the request body, unchanged, and its [`LocalReply`] is sent
+//! back with the usual `x-skltp-correlation-id` header. No TAK route is needed for a
+//! local service, but the authorisation is.
+//!
+//! Register services in [`crate::startup::local_services`] (built from the
+//! configuration) or pass them to [`crate::startup::Application::build_with`] (tests).
+//!
+//! ```
+//! use npo_platform::local::{BoxFuture, LocalCall, LocalReply, LocalService};
+//! use actix_web::web::Bytes;
+//!
+//! #[derive(Debug)]
+//! struct Echo {
+//!     address: String,
+//! }
+//!
+//! impl LocalService for Echo {
+//!     fn name(&self) -> &str {
+//!         "echo"
+//!     }
+//!     fn handles(&self, logical_address: &str, contract_ns: &str) -> bool {
+//!         logical_address.eq_ignore_ascii_case(&self.address)
+//!             && contract_ns.starts_with("urn:riv:itintegration:engagementindex:")
+//!     }
+//!     fn call(&self, _ctx: &LocalCall, body: Bytes) -> BoxFuture<'static, LocalReply> {
+//!         Box::pin(async move { LocalReply::soap(200, body) })
+//!     }
+//! }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::web::Bytes;
+
+/// A boxed, sendable future (as `futures::future::BoxFuture`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the platform knows about a call handed to a [`LocalService`]. Nothing in it is
+/// personal data; the patient id, if any, is only in the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalCall {
+    /// `x-skltp-correlation-id` (received or created).
+    pub correlation_id: String,
+    /// The calling system's HSA-ID (certificate serialNumber), already authorised.
+    pub sender_hsa_id: String,
+    /// `x-rivta-original-serviceconsumer-hsaid` as received, else the sender.
+    pub original_consumer_hsa_id: String,
+    /// The `LogicalAddress` header as sent (not trimmed).
+    pub logical_address: String,
+    /// Namespace of the Body's first element.
+    pub contract_ns: String,
+    /// Local name of the Body's first element, e.g. `Update`.
+    pub operation: String,
+    /// The `SOAPAction` header, if any.
+    pub soap_action: Option<String>,
+    /// `x-rivta-routing-history` including this instance.
+    pub routing_history: String,
+    /// This platform instance's id (for faults the service builds itself).
+    pub instance_id: String,
+}
+
+/// The answer of a [`LocalService`], sent to the caller as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalReply {
+    /// HTTP status (200 for a response, 500 for a SOAP Fault).
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl LocalReply {
+    /// A SOAP 1.1 message (`text/xml; charset=utf-8`) with `status`.
+    pub fn soap(status: u16, body: impl Into<Bytes>) -> Self {
+        LocalReply {
+            status,
+            content_type: "text/xml; charset=utf-8".into(),
+            body: body.into(),
+        }
+    }
+}
+
+/// A service the platform answers itself. Implementations must be cheap to ask
+/// ([`handles`](LocalService::handles) runs on every call) and must not put personal
+/// data in logs or faults.
+pub trait LocalService: Send + Sync + std::fmt::Debug {
+    /// A short name for logs and `/status`, e.g. `engagement-index`.
+    fn name(&self) -> &str;
+
+    /// Whether this service answers calls of `contract_ns` (the body element's
+    /// namespace, as sent) to `logical_address` (as sent, not trimmed). Compare
+    /// case-insensitively, as TAK lookups do.
+    fn handles(&self, logical_address: &str, contract_ns: &str) -> bool;
+
+    /// Answers the call. `body` is the request exactly as received.
+    fn call(&self, ctx: &LocalCall, body: Bytes) -> BoxFuture<'static, LocalReply>;
+}
