@@ -13,6 +13,10 @@ use crate::outbox::OutboxWorker;
 use crate::source::JournalSource;
 use crate::store::DieselJournal;
 
+/// Extra routes mounted next to the contract endpoints by
+/// [`Application::build_with_extra_routes`] (called once per worker).
+pub type ExtraRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
 /// A bound, not yet running producer.
 pub struct Application {
     port: u16,
@@ -34,6 +38,21 @@ impl Application {
     /// `[engagement_index]` is (both need the diesel store). Call inside an actix
     /// system (`actix_web::rt::System`), which runs the worker.
     pub fn build(config: ProducerConfig) -> anyhow::Result<Self> {
+        Self::build_inner(config, None)
+    }
+
+    /// Like [`Application::build`], with `extra` routes mounted in the same server (same
+    /// TLS, middleware and workers) after the contract endpoints. For benchmarks and
+    /// tests only (e.g. a static-bytes baseline); `npo producer serve` never uses it, so
+    /// the production routes are exactly those of `build`.
+    pub fn build_with_extra_routes(
+        config: ProducerConfig,
+        extra: ExtraRoutes,
+    ) -> anyhow::Result<Self> {
+        Self::build_inner(config, Some(extra))
+    }
+
+    fn build_inner(config: ProducerConfig, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
         let pool = db::pool(&config.database.url, config.database.pool_size)?;
         if config.database.migrate_on_start {
             let mut conn = pool.get()?;
@@ -51,7 +70,7 @@ impl Application {
             .clone()
             .map(|ei| OutboxWorker::new(pool.clone(), ei, config.tls.clone()));
         let source: Arc<dyn JournalSource> = Arc::new(DieselJournal::new(pool));
-        let app = Self::bind(config, source, admin)?;
+        let app = Self::bind(config, source, admin, extra)?;
         if let Some(worker) = worker {
             worker.spawn()?;
         }
@@ -64,13 +83,14 @@ impl Application {
         config: ProducerConfig,
         source: Arc<dyn JournalSource>,
     ) -> anyhow::Result<Self> {
-        Self::bind(config, source, None)
+        Self::bind(config, source, None, None)
     }
 
     fn bind(
         config: ProducerConfig,
         source: Arc<dyn JournalSource>,
         admin: Option<AdminState>,
+        extra: Option<ExtraRoutes>,
     ) -> anyhow::Result<Self> {
         let acceptor = npo_pki::mtls_acceptor(&config.tls.cert, &config.tls.key, &config.tls.ca)?;
         let listen = config.server.listen;
@@ -82,6 +102,7 @@ impl Application {
         let admin = admin.map(web::Data::new);
         let mut server = HttpServer::new(move || {
             let admin = admin.clone();
+            let extra = extra.clone();
             App::new()
                 .app_data(state.clone())
                 .wrap(tracing_actix())
@@ -91,6 +112,11 @@ impl Application {
                     }
                 })
                 .configure(endpoints::config)
+                .configure(move |cfg| {
+                    if let Some(extra) = extra {
+                        extra(cfg);
+                    }
+                })
         })
         .on_connect(npo_pki::peer_identity_on_connect);
         if workers > 0 {

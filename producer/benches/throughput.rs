@@ -1,0 +1,581 @@
+//! GetDiagnosis throughput: requests/s and p50/p99 latency of `POST
+//! /GetDiagnosis/2/rivtabp21` (50 diagnosis records of one patient) on SQLite and on
+//! PostgreSQL, side by side with a static-bytes endpoint mounted in the same server
+//! (same TLS, middleware and workers) that answers the same response bytes, precomputed.
+//! The ratio dynamic/static shows what the contract work (database, filtering, XML)
+//! costs compared with the transport alone; the target is at least 50 %.
+//!
+//! Load: C concurrent keep-alive mTLS connections over loopback, each sending the next
+//! request when the previous answer is read, a warm-up then a timed window per case
+//! (bounded by time and by count).
+//!
+//! ```sh
+//! cargo bench -p npo-producer --bench throughput
+//! NPO_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench -p npo-producer --bench throughput
+//! ```
+//!
+//! Environment (all optional):
+//! - `NPO_TEST_DATABASE_URL`: PostgreSQL base URL; a schema of its own is created and
+//!   dropped afterwards. Unset: the PostgreSQL rows are skipped with a note.
+//! - `NPO_BENCH_CONCURRENCY`: comma-separated connection counts (default `1,16`).
+//! - `NPO_BENCH_SECONDS`: measured seconds per case (default 5).
+//! - `NPO_BENCH_WARMUP_SECONDS`: warm-up seconds per case (default 1).
+//! - `NPO_BENCH_MAX_REQUESTS`: most measured requests per case (default 1000000).
+//! - `NPO_BENCH_SERVER_WORKERS`: producer worker threads (default 2).
+//! - `NPO_BENCH_CLIENT_THREADS`: load-generator threads (default 2).
+//! - `NPO_BENCH_POOL_SIZE`: database pool size (default 8).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A benchmark reports on the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, web};
+use diesel::connection::SimpleConnection;
+use npo_contracts::get_diagnosis::GetDiagnosis;
+use npo_contracts::soap;
+use npo_pki::{InitOptions, Party};
+use npo_producer::config::{DatabaseConfig, ProducerConfig, ServerConfig, TlsConfig};
+use npo_producer::db;
+use npo_producer::records::diagnosis::{self, DiagnosisRecord};
+use npo_producer::startup::{Application, ExtraRoutes};
+
+const SOURCE_SYSTEM: &str = "SE2120009994-EH7S";
+const CARE_GIVER: &str = "SE2120009994-0001";
+const UNIT: &str = "SE2120009994-0A01";
+const PUPIL: &str = "201403129800";
+const PNR: &str = "1.2.752.129.2.1.3.1";
+const RECORDS: usize = 50;
+const DYNAMIC_PATH: &str = "/GetDiagnosis/2/rivtabp21";
+/// Only in the benchmark's server (through `build_with_extra_routes`).
+const STATIC_PATH: &str = "/bench/static-get-diagnosis";
+
+struct Settings {
+    concurrency: Vec<usize>,
+    seconds: f64,
+    warmup: f64,
+    max_requests: u64,
+    server_workers: usize,
+    client_threads: usize,
+    pool_size: u32,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: cannot parse {v:?}")),
+        _ => default,
+    }
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let concurrency = std::env::var("NPO_BENCH_CONCURRENCY")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| "1,16".into())
+            .split(',')
+            .map(|c| {
+                let c: usize = c.trim().parse().expect("NPO_BENCH_CONCURRENCY: numbers");
+                assert!(c > 0, "NPO_BENCH_CONCURRENCY: at least 1");
+                c
+            })
+            .collect();
+        Settings {
+            concurrency,
+            seconds: env_or("NPO_BENCH_SECONDS", 5.0),
+            warmup: env_or("NPO_BENCH_WARMUP_SECONDS", 1.0),
+            max_requests: env_or("NPO_BENCH_MAX_REQUESTS", 1_000_000),
+            server_workers: env_or("NPO_BENCH_SERVER_WORKERS", 2),
+            client_threads: env_or::<usize>("NPO_BENCH_CLIENT_THREADS", 2).max(1),
+            pool_size: env_or("NPO_BENCH_POOL_SIZE", 8),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A fresh database (SQLite file, or a PostgreSQL schema dropped with the value).
+struct BenchDb {
+    url: String,
+    schema: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl BenchDb {
+    fn new(backend: Backend) -> Option<BenchDb> {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => Some(BenchDb {
+                url: dir
+                    .path()
+                    .join("producer.sqlite")
+                    .to_string_lossy()
+                    .into_owned(),
+                schema: None,
+                _dir: dir,
+            }),
+            Backend::Postgres => {
+                let base = std::env::var("NPO_TEST_DATABASE_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())?;
+                let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = db::DbManager::new(&base)
+                    .open()
+                    .expect("connect to NPO_TEST_DATABASE_URL");
+                admin
+                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .unwrap();
+                let separator = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+                Some(BenchDb {
+                    url,
+                    schema: Some((base, schema)),
+                    _dir: dir,
+                })
+            }
+        }
+    }
+
+    /// Migrates and stores the 50 records.
+    fn fill(&self) {
+        let mut conn = db::DbManager::new(&self.url).open().unwrap();
+        db::run_migrations(&mut conn).unwrap();
+        for i in 0..RECORDS {
+            diagnosis::upsert(&mut conn, &record(i)).unwrap();
+        }
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.schema
+            && let Ok(mut admin) = db::DbManager::new(base).open()
+        {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+        }
+    }
+}
+
+fn record(i: usize) -> DiagnosisRecord {
+    let author_time = format!(
+        "2025{:02}{:02}{:02}0000",
+        1 + i % 12,
+        1 + i % 28,
+        8 + i % 10
+    );
+    let signed = i.is_multiple_of(2);
+    DiagnosisRecord {
+        document_id: format!("bench-diagnosis-{i:02}"),
+        source_system_hsa_id: SOURCE_SYSTEM.into(),
+        patient_id: PUPIL.into(),
+        patient_id_type: PNR.into(),
+        author_time: author_time.clone(),
+        author_hsa_id: Some("SE2120009994-P001".into()),
+        author_name: Some("Karin Lindqvist".into()),
+        author_role_code: Some("201010".into()),
+        author_role_name: Some("Skolläkare".into()),
+        author_org_unit_hsa_id: Some(UNIT.into()),
+        author_org_unit_name: Some("Elevhälsan Björkskolan".into()),
+        care_unit_hsa_id: UNIT.into(),
+        care_giver_hsa_id: CARE_GIVER.into(),
+        legal_authenticator_hsa_id: signed.then(|| "SE2120009994-P001".into()),
+        legal_authenticator_name: signed.then(|| "Karin Lindqvist".into()),
+        signature_time: signed.then(|| author_time.clone()),
+        approved_for_patient: true,
+        care_contact_id: Some(format!("vko-{}", i % 7)),
+        nullified: false,
+        nullified_reason: None,
+        type_of_diagnosis: if i.is_multiple_of(3) {
+            "Huvuddiagnos"
+        } else {
+            "Bidiagnos"
+        }
+        .into(),
+        chronic_diagnosis: Some(i.is_multiple_of(4)),
+        diagnosis_time: Some(author_time),
+        diagnosis_code: Some("J45.9".into()),
+        diagnosis_code_system: None,
+        diagnosis_display_name: Some("Astma, ospecificerad".into()),
+        diagnosis_original_text: None,
+    }
+}
+
+fn request_envelope() -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="urn:riv:itintegration:registry:1"><s:Header><a:LogicalAddress>{SOURCE_SYSTEM}</a:LogicalAddress></s:Header><s:Body><GetDiagnosis xmlns="urn:riv:clinicalprocess:healthcond:description:GetDiagnosisResponder:2" xmlns:c="urn:riv:clinicalprocess:healthcond:description:2"><patientId><c:id>{PUPIL}</c:id><c:type>{PNR}</c:type></patientId></GetDiagnosis></s:Body></s:Envelope>"#
+    )
+}
+
+/// Paths of the platform's client certificate.
+#[derive(Clone)]
+struct ClientPki {
+    cert: PathBuf,
+    key: PathBuf,
+    ca: PathBuf,
+}
+
+impl ClientPki {
+    fn client(&self) -> awc::Client {
+        let connector = npo_pki::mtls_connector(&self.cert, &self.key, &self.ca).unwrap();
+        awc::Client::builder()
+            .connector(awc::Connector::new().openssl(connector).limit(1))
+            .timeout(Duration::from_secs(30))
+            .finish()
+    }
+}
+
+async fn post(client: &awc::Client, url: &str, body: &str) -> (u16, web::Bytes) {
+    let mut response = client
+        .post(url)
+        .insert_header(("content-type", "text/xml; charset=utf-8"))
+        .send_body(body.to_owned())
+        .await
+        .expect("request");
+    let bytes = response.body().limit(16 * 1024 * 1024).await.expect("body");
+    (response.status().as_u16(), bytes)
+}
+
+struct CaseResult {
+    requests: u64,
+    errors: u64,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// One task's measurements.
+#[derive(Default)]
+struct TaskStats {
+    latencies_ns: Vec<u64>,
+    errors: u64,
+    last_finish: Option<Instant>,
+}
+
+/// Runs C connections against `url` (warm-up, then the measured window).
+fn run_case(
+    pki: &ClientPki,
+    url: &str,
+    body: &str,
+    expected_len: usize,
+    connections: usize,
+    settings: &Settings,
+) -> CaseResult {
+    let threads = settings.client_threads.min(connections);
+    // Connections are set up during the warm-up, which starts for everyone together.
+    let start = Instant::now() + Duration::from_millis(200);
+    let measure_from = start + Duration::from_secs_f64(settings.warmup);
+    let measure_until = measure_from + Duration::from_secs_f64(settings.seconds);
+    let measured = Arc::new(AtomicU64::new(0));
+    let max = settings.max_requests;
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let mine = (t..connections).step_by(threads).count();
+            let pki = pki.clone();
+            let url = url.to_owned();
+            let body = body.to_owned();
+            let measured = measured.clone();
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let tasks: Vec<_> = (0..mine)
+                        .map(|_| {
+                            let client = pki.client();
+                            let url = url.clone();
+                            let body = body.clone();
+                            let measured = measured.clone();
+                            actix_web::rt::spawn(async move {
+                                let mut stats = TaskStats::default();
+                                let now = Instant::now();
+                                if now < start {
+                                    actix_web::rt::time::sleep(start - now).await;
+                                }
+                                loop {
+                                    let sent = Instant::now();
+                                    if sent >= measure_until
+                                        || (sent >= measure_from
+                                            && measured.load(Ordering::Relaxed) >= max)
+                                    {
+                                        break;
+                                    }
+                                    let (status, bytes) = post(&client, &url, &body).await;
+                                    let done = Instant::now();
+                                    if sent >= measure_from {
+                                        measured.fetch_add(1, Ordering::Relaxed);
+                                        if status != 200 || bytes.len() != expected_len {
+                                            stats.errors += 1;
+                                        }
+                                        stats.latencies_ns.push((done - sent).as_nanos() as u64);
+                                        stats.last_finish = Some(done);
+                                    }
+                                }
+                                stats
+                            })
+                        })
+                        .collect();
+                    let mut all = Vec::new();
+                    for task in tasks {
+                        all.push(task.await.expect("load task"));
+                    }
+                    all
+                })
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut last = measure_from;
+    for handle in handles {
+        for stats in handle.join().expect("load thread") {
+            latencies.extend(stats.latencies_ns);
+            errors += stats.errors;
+            if let Some(finish) = stats.last_finish {
+                last = last.max(finish);
+            }
+        }
+    }
+    latencies.sort_unstable();
+    let requests = latencies.len() as u64;
+    let elapsed = (last - measure_from).as_secs_f64().max(1e-9);
+    let pct = |p: usize| {
+        if latencies.is_empty() {
+            f64::NAN
+        } else {
+            let rank = (latencies.len() * p).div_ceil(100).max(1) - 1;
+            latencies[rank] as f64 / 1e6
+        }
+    };
+    CaseResult {
+        requests,
+        errors,
+        rps: requests as f64 / elapsed,
+        p50_ms: pct(50),
+        p99_ms: pct(99),
+    }
+}
+
+struct Row {
+    backend: &'static str,
+    endpoint: &'static str,
+    concurrency: usize,
+    result: CaseResult,
+    ratio: String,
+}
+
+fn producer_config(pki: &Path, url: &str, settings: &Settings) -> ProducerConfig {
+    ProducerConfig {
+        server: ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            max_body_bytes: 64 * 1024,
+            workers: settings.server_workers,
+        },
+        tls: TlsConfig {
+            cert: pki.join(Party::ProducerSchool.cert_file()),
+            key: pki.join(Party::ProducerSchool.key_file()),
+            ca: pki.join(npo_pki::CA_CERT_FILE),
+        },
+        allowed_callers: vec![Party::Platform.hsa_id().to_owned()],
+        source_systems: vec![SOURCE_SYSTEM.to_owned()],
+        database: DatabaseConfig {
+            url: url.to_owned(),
+            pool_size: settings.pool_size,
+            migrate_on_start: true,
+        },
+        consumer_scopes: vec![],
+        engagement_index: None,
+        admin: None,
+    }
+}
+
+/// Starts a producer with the static route on `db`, measures both endpoints at every
+/// concurrency, stops it.
+fn bench_backend(backend: Backend, db: &BenchDb, settings: &Settings) -> Vec<Row> {
+    let pki_dir = tempfile::tempdir().unwrap();
+    npo_pki::init(pki_dir.path(), &InitOptions::default()).unwrap();
+    let pki = pki_dir.path();
+    let client_pki = ClientPki {
+        cert: pki.join(Party::Platform.cert_file()),
+        key: pki.join(Party::Platform.key_file()),
+        ca: pki.join(npo_pki::CA_CERT_FILE),
+    };
+    let config = producer_config(pki, &db.url, settings);
+    config.validate().unwrap();
+
+    // The precomputed answer, filled from one real GetDiagnosis call before the load.
+    let precomputed: Arc<OnceLock<web::Bytes>> = Arc::new(OnceLock::new());
+    let for_route = precomputed.clone();
+    let extra: ExtraRoutes = Arc::new(move |cfg: &mut web::ServiceConfig| {
+        let bytes = for_route.clone();
+        cfg.route(
+            STATIC_PATH,
+            web::post().to(move |_request: web::Bytes| {
+                let bytes = bytes.get().cloned().unwrap_or_default();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/xml; charset=utf-8")
+                        .body(bytes)
+                }
+            }),
+        );
+    });
+
+    let system = actix_web::rt::System::new();
+    let (port, handle) = system.block_on(async {
+        let app = Application::build_with_extra_routes(config, extra).unwrap();
+        let port = app.port();
+        let server = app.into_server();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        (port, handle)
+    });
+    let base = format!("https://localhost:{port}");
+    let envelope = request_envelope();
+    let (status, body) = system.block_on(async {
+        let client = client_pki.client();
+        post(&client, &format!("{base}{DYNAMIC_PATH}"), &envelope).await
+    });
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let decoded = soap::decode_response::<GetDiagnosis>(&body)
+        .expect("valid GetDiagnosis response")
+        .body;
+    assert_eq!(decoded.diagnosis.len(), RECORDS, "all records answered");
+    let expected_len = body.len();
+    precomputed.set(body).expect("set once");
+    eprintln!(
+        "{}: producer on port {port}, response {expected_len} bytes, {RECORDS} records",
+        backend.name()
+    );
+
+    // The load runs on its own threads; the server's workers are their own threads too,
+    // so this thread (the server's system) only waits.
+    let mut rows = Vec::new();
+    for &c in &settings.concurrency {
+        let dynamic = run_case(
+            &client_pki,
+            &format!("{base}{DYNAMIC_PATH}"),
+            &envelope,
+            expected_len,
+            c,
+            settings,
+        );
+        let stat = run_case(
+            &client_pki,
+            &format!("{base}{STATIC_PATH}"),
+            &envelope,
+            expected_len,
+            c,
+            settings,
+        );
+        let ratio = format!("{:.0} %", 100.0 * dynamic.rps / stat.rps);
+        eprintln!(
+            "{} C={c}: dynamic {:.0}/s ({} req), static {:.0}/s ({} req)",
+            backend.name(),
+            dynamic.rps,
+            dynamic.requests,
+            stat.rps,
+            stat.requests
+        );
+        rows.push(Row {
+            backend: backend.name(),
+            endpoint: "GetDiagnosis (dynamic)",
+            concurrency: c,
+            result: dynamic,
+            ratio,
+        });
+        rows.push(Row {
+            backend: backend.name(),
+            endpoint: "static bytes",
+            concurrency: c,
+            result: stat,
+            ratio: "baseline".into(),
+        });
+    }
+    system.block_on(handle.stop(true));
+    rows
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn main() {
+    let settings = Settings::from_env();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load_before = loadavg();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = BenchDb::new(backend) else {
+            let note = "PostgreSQL skipped: NPO_TEST_DATABASE_URL is not set";
+            eprintln!("{note}");
+            notes.push(note.to_owned());
+            continue;
+        };
+        db.fill();
+        rows.extend(bench_backend(backend, &db, &settings));
+    }
+    let load_after = loadavg();
+
+    println!();
+    println!(
+        "GetDiagnosis, {RECORDS} records of one patient, mTLS keep-alive over loopback; \
+         {:.0} s warm-up + {:.0} s per case (max {} requests); server workers {}, \
+         client threads {}, pool {}; {cpus} CPUs; load average {load_before} before, \
+         {load_after} after.",
+        settings.warmup,
+        settings.seconds,
+        settings.max_requests,
+        settings.server_workers,
+        settings.client_threads,
+        settings.pool_size
+    );
+    println!();
+    println!(
+        "| backend | endpoint | concurrency | requests/s | p50 ms | p99 ms | dynamic/static |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for row in &rows {
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            row.backend,
+            row.endpoint,
+            row.concurrency,
+            row.result.rps,
+            row.result.p50_ms,
+            row.result.p99_ms,
+            row.ratio
+        );
+    }
+    println!();
+    for row in &rows {
+        if row.result.errors > 0 {
+            println!(
+                "WARNING: {} {} C={}: {} of {} answers were not 200 with the expected length",
+                row.backend, row.endpoint, row.concurrency, row.result.errors, row.result.requests
+            );
+        }
+    }
+    for note in &notes {
+        println!("Note: {note}");
+    }
+}
