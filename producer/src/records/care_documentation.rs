@@ -321,14 +321,7 @@ pub fn find(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<CareDocumen
     Ok(for_patient(conn, filters)?
         .into_iter()
         .filter(|r| r.in_period(filters))
-        .filter(|r| {
-            filters.admits(
-                &r.care_unit_hsa_id,
-                &r.care_giver_hsa_id,
-                r.care_contact_id.as_deref(),
-                r.approved_for_patient,
-            )
-        })
+        .filter(|r| r.header_ref().admitted_by(filters))
         .filter_map(|r| r.to_contract())
         .collect())
 }

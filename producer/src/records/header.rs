@@ -126,6 +126,17 @@ impl HeaderRef<'_> {
         }
     }
 
+    /// Whether the record passes the request's care unit, care giver and care contact
+    /// lists and the consumer scope ([`crate::source::Filters::admits`]).
+    pub fn admitted_by(&self, filters: &crate::source::Filters) -> bool {
+        filters.admits(
+            self.care_unit_hsa_id,
+            self.care_giver_hsa_id,
+            self.care_contact_id,
+            self.approved_for_patient,
+        )
+    }
+
     /// The patient id (valid after [`HeaderRef::validate`] found no problem).
     pub fn patient(&self) -> Option<PatientId> {
         PatientId::from_typed(self.patient_id, self.patient_id_type).ok()

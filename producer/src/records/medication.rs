@@ -532,14 +532,7 @@ pub fn find(
         .into_iter()
         .filter(|r| r.in_period(common))
         .filter(|r| r.matches(filters))
-        .filter(|r| {
-            common.admits(
-                &r.care_unit_hsa_id,
-                &r.care_giver_hsa_id,
-                r.care_contact_id.as_deref(),
-                r.approved_for_patient,
-            )
-        })
+        .filter(|r| r.header_ref().admitted_by(common))
         .filter_map(|r| r.to_contract())
         .collect())
 }
