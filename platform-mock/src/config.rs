@@ -51,6 +51,9 @@ pub struct PlatformConfig {
     /// The engagement index served inside the platform (see [`crate::local`]).
     #[serde(default)]
     pub engagement_index: Option<EngagementIndexSection>,
+    /// The aggregating services served inside the platform (needs `[engagement_index]`).
+    #[serde(default)]
+    pub aggregation: Option<crate::aggregation::AggregationConfig>,
     /// The folder of the configuration file (set by [`PlatformConfig::load`]), for
     /// modules that resolve relative paths of their own section.
     #[serde(skip)]
@@ -461,6 +464,29 @@ impl PlatformConfig {
                 ei.logical_address
             ));
         }
+        if let Some(aggregation) = &self.aggregation {
+            aggregation.validate().map_err(ConfigError::Invalid)?;
+            match &self.engagement_index {
+                None => {
+                    return invalid(
+                        "[aggregation] needs [engagement_index]: the aggregating services \
+                         search the platform's engagement index"
+                            .into(),
+                    );
+                }
+                Some(ei)
+                    if ei
+                        .logical_address
+                        .eq_ignore_ascii_case(&aggregation.logical_address) =>
+                {
+                    return invalid(
+                        "aggregation.logical_address must differ from the engagement index's"
+                            .into(),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
         Ok(())
     }
 }
@@ -531,6 +557,20 @@ mod tests {
         refused(
             &|c| c.proxy.cert_header = "bad header".into(),
             "cert_header",
+        );
+        refused(
+            &|c| c.aggregation = Some(Default::default()),
+            "needs [engagement_index]",
+        );
+        refused(
+            &|c| {
+                c.engagement_index = Some(toml::from_str("").unwrap());
+                c.aggregation = Some(crate::aggregation::AggregationConfig {
+                    timeout_ms: 0,
+                    ..Default::default()
+                });
+            },
+            "aggregation.timeout_ms",
         );
         let mut remote = config.clone();
         remote.admin.listen = "0.0.0.0:9444".parse().unwrap();

@@ -11,6 +11,7 @@ pub mod db;
 pub mod engagement_index;
 
 pub mod admin;
+pub mod aggregation;
 pub mod config;
 pub mod error;
 pub mod hsa;

@@ -1,5 +1,5 @@
 //! Services answered inside the platform instead of being forwarded to a producer: the
-//! engagement index (and later the aggregating services).
+//! engagement index and the aggregating services.
 //!
 //! The routing handler ([`crate::routing`]) checks the caller exactly as for any other
 //! call — client certificate (VP002/VP011), routing history (VP014), a readable request
@@ -11,11 +11,17 @@
 //! back with the usual `x-skltp-correlation-id` header. No TAK route is needed for a
 //! local service, but the authorisation is.
 //!
+//! A service runs on the worker that received the call and gets that worker's
+//! [`Worker`]: the routing core with the worker's pooled producer client, through
+//! which a service may call producers itself as routed calls are made (the aggregating
+//! services do). Producer clients are per worker and not `Send`, so the future a
+//! service returns need not be `Send` either ([`LocalBoxFuture`]).
+//!
 //! Register services in [`crate::startup::local_services`] (built from the
 //! configuration) or pass them to [`crate::startup::Application::build_with`] (tests).
 //!
 //! ```
-//! use npo_platform::local::{BoxFuture, LocalCall, LocalReply, LocalService};
+//! use npo_platform::local::{LocalBoxFuture, LocalCall, LocalReply, LocalService, Worker};
 //! use actix_web::web::Bytes;
 //!
 //! #[derive(Debug)]
@@ -31,7 +37,12 @@
 //!         logical_address.eq_ignore_ascii_case(&self.address)
 //!             && contract_ns.starts_with("urn:riv:itintegration:engagementindex:")
 //!     }
-//!     fn call(&self, _ctx: &LocalCall, body: Bytes) -> BoxFuture<'static, LocalReply> {
+//!     fn call<'a>(
+//!         &'a self,
+//!         _ctx: &'a LocalCall,
+//!         body: Bytes,
+//!         _worker: Worker<'a>,
+//!     ) -> LocalBoxFuture<'a, LocalReply> {
 //!         Box::pin(async move { LocalReply::soap(200, body) })
 //!     }
 //! }
@@ -42,8 +53,37 @@ use std::pin::Pin;
 
 use actix_web::web::Bytes;
 
+use crate::routing::{ProducerClient, RouterState};
+
 /// A boxed, sendable future (as `futures::future::BoxFuture`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A boxed future bound to the worker thread (as `futures::future::LocalBoxFuture`).
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The worker a call arrived on: the routing state and this worker's pooled producer
+/// client (mutual TLS with the platform's certificate). Services that call producers
+/// go through [`crate::routing::call_producer`] with it, so their calls get the same
+/// TAK route lookup, authorisation, headers, timeouts and VP faults as routed calls.
+#[derive(Clone, Copy)]
+pub struct Worker<'a> {
+    pub(crate) router: &'a RouterState,
+    pub(crate) client: &'a ProducerClient,
+}
+
+impl<'a> Worker<'a> {
+    pub(crate) fn new(router: &'a RouterState, client: &'a ProducerClient) -> Self {
+        Worker { router, client }
+    }
+}
+
+impl std::fmt::Debug for Worker<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("instance_id", &self.router.instance_id)
+            .finish_non_exhaustive()
+    }
+}
 
 /// What the platform knows about a call handed to a [`LocalService`]. Nothing in it is
 /// personal data; the patient id, if any, is only in the body.
@@ -103,6 +143,13 @@ pub trait LocalService: Send + Sync + std::fmt::Debug {
     /// case-insensitively, as TAK lookups do.
     fn handles(&self, logical_address: &str, contract_ns: &str) -> bool;
 
-    /// Answers the call. `body` is the request exactly as received.
-    fn call(&self, ctx: &LocalCall, body: Bytes) -> BoxFuture<'static, LocalReply>;
+    /// Answers the call on the worker that received it. `body` is the request exactly
+    /// as received; `worker` gives access to the routing core (services that answer on
+    /// their own ignore it).
+    fn call<'a>(
+        &'a self,
+        ctx: &'a LocalCall,
+        body: Bytes,
+        worker: Worker<'a>,
+    ) -> LocalBoxFuture<'a, LocalReply>;
 }

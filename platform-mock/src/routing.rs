@@ -43,7 +43,7 @@ use tracing::Instrument as _;
 
 use crate::config::{OriginalConsumerConfig, PlatformConfig, ProxyConfig};
 use crate::error::{CORRELATION_ID_HEADER, ProducerFailure, RoutingError};
-use crate::local::{LocalCall, LocalService};
+use crate::local::{LocalCall, LocalService, Worker};
 use crate::tak::{RouteLookupError, TakStore};
 
 /// Header with the original service consumer's HSA-ID.
@@ -243,23 +243,23 @@ async fn handle(
 
     let original_consumer = original_consumer(req.headers(), &sender, &state.original_consumer)?;
 
-    let tak = state.tak.snapshot();
-    let now = chrono::Utc::now();
-    let authorise = || {
-        tak.authorise(&sender, &contract_ns, &logical_address, now)
-            .ok_or_else(|| RoutingError::NotAuthorised {
-                contract: contract_ns.clone(),
-                logical_address: logical_address.clone(),
-                sender: sender.clone(),
-            })
-    };
-
     if let Some(service) = state
         .local_services
         .iter()
         .find(|s| s.handles(&logical_address, &contract_ns))
     {
-        authorise()?;
+        let authorised = state
+            .tak
+            .snapshot()
+            .authorise(&sender, &contract_ns, &logical_address, chrono::Utc::now())
+            .is_some();
+        if !authorised {
+            return Err(RoutingError::NotAuthorised {
+                contract: contract_ns,
+                logical_address,
+                sender,
+            });
+        }
         let call = LocalCall {
             correlation_id: correlation_id.to_owned(),
             sender_hsa_id: sender.clone(),
@@ -272,7 +272,7 @@ async fn handle(
             instance_id: state.instance_id.clone(),
         };
         tracing::debug!(service = service.name(), "answered locally");
-        let reply = service.call(&call, body).await;
+        let reply = service.call(&call, body, Worker::new(state, client)).await;
         let status = actix_web::http::StatusCode::from_u16(reply.status)
             .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = HttpResponse::build(status);
@@ -281,24 +281,92 @@ async fn handle(
         return Ok(response.body(reply.body));
     }
 
+    let call = ProducerCall {
+        logical_address: &logical_address,
+        contract_ns: &contract_ns,
+        authorised: &sender,
+        sender: &sender,
+        original_consumer: &original_consumer,
+        routing_history: &routing_history,
+        correlation_id,
+        content_type: req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from_static("text/xml; charset=utf-8")),
+        soap_action: req.headers().get(SOAP_ACTION_HEADER).cloned(),
+        timeout: state.timeout_for(&contract_ns),
+    };
+    call_producer(state, client, &call, body).await
+}
+
+// --- The reusable core: route, authorise and call one producer -----------------------
+
+/// One call to one producer, as the routing handler makes it for a consumer and the
+/// aggregating services make it for each source system.
+#[derive(Debug)]
+pub struct ProducerCall<'a> {
+    /// The receiver (`LogicalAddress`, as sent).
+    pub logical_address: &'a str,
+    /// The contract (namespace of the Body's first element).
+    pub contract_ns: &'a str,
+    /// The HSA-ID that must hold a TAK authorisation for (contract, logical address):
+    /// the sender for a routed call, the original consumer for an aggregated one.
+    pub authorised: &'a str,
+    /// The calling system (`x-vp-sender-id` towards plain-HTTP producers).
+    pub sender: &'a str,
+    /// `x-rivta-original-serviceconsumer-hsaid` to pass on.
+    pub original_consumer: &'a str,
+    /// `x-rivta-routing-history` to pass on (this instance included).
+    pub routing_history: &'a str,
+    /// `x-skltp-correlation-id` to pass on.
+    pub correlation_id: &'a str,
+    /// `Content-Type` of the body.
+    pub content_type: HeaderValue,
+    /// `SOAPAction` to pass on, if any.
+    pub soap_action: Option<HeaderValue>,
+    /// Time allowed for the whole producer call.
+    pub timeout: Duration,
+}
+
+/// Routes and forwards one call: TAK route for (logical address, contract) (VP004,
+/// VP006, VP010), TAK authorisation of [`ProducerCall::authorised`] (VP007), then the
+/// call over mutual TLS through this worker's pooled `client` within the call's
+/// timeout (VP009 on any failure). The answer is the producer's, streamed, with
+/// `x-skltp-correlation-id` and `x-skltp-prt`; a producer SOAP Fault passes through.
+pub async fn call_producer(
+    state: &RouterState,
+    client: &ProducerClient,
+    call: &ProducerCall<'_>,
+    body: Bytes,
+) -> Result<HttpResponse, RoutingError> {
+    let (logical_address, contract_ns) = (call.logical_address, call.contract_ns);
+    let tak = state.tak.snapshot();
+    let now = chrono::Utc::now();
     let route = tak
-        .route(&logical_address, &contract_ns, now)
+        .route(logical_address, contract_ns, now)
         .map_err(|e| match e {
             RouteLookupError::NoRoute => RoutingError::NoRoute {
-                contract: contract_ns.clone(),
-                logical_address: logical_address.clone(),
+                contract: contract_ns.to_owned(),
+                logical_address: logical_address.to_owned(),
             },
             RouteLookupError::Several { count, .. } => RoutingError::SeveralRoutes {
-                contract: contract_ns.clone(),
-                logical_address: logical_address.clone(),
+                contract: contract_ns.to_owned(),
+                logical_address: logical_address.to_owned(),
                 count,
             },
             RouteLookupError::EmptyUrl { .. } => RoutingError::EmptyUrl {
-                contract: contract_ns.clone(),
-                logical_address: logical_address.clone(),
+                contract: contract_ns.to_owned(),
+                logical_address: logical_address.to_owned(),
             },
         })?;
-    let matched = authorise()?;
+    let matched = tak
+        .authorise(call.authorised, contract_ns, logical_address, now)
+        .ok_or_else(|| RoutingError::NotAuthorised {
+            contract: contract_ns.to_owned(),
+            logical_address: logical_address.to_owned(),
+            sender: call.authorised.to_owned(),
+        })?;
     tracing::debug!(route = route.route.id, route_level = ?route.matched_on,
         authorisation = matched.id, authorisation_level = ?matched.matched_on, "routed");
     let url = route.route.spec.url.trim().to_owned();
@@ -306,13 +374,15 @@ async fn handle(
 
     let outgoing = Outgoing {
         url,
-        timeout: state.timeout_for(&contract_ns),
-        correlation_id,
-        sender: &sender,
-        original_consumer: &original_consumer,
-        routing_history: &routing_history,
+        timeout: call.timeout,
+        correlation_id: call.correlation_id,
+        sender: call.sender,
+        original_consumer: call.original_consumer,
+        routing_history: call.routing_history,
+        content_type: call.content_type.clone(),
+        soap_action: call.soap_action.clone(),
     };
-    forward(req, client, state, &outgoing, body).await
+    forward(client, state, &outgoing, body).await
 }
 
 /// The sender's HSA-ID: from the forwarded certificate (trusted proxies only) or from
@@ -521,6 +591,8 @@ struct Outgoing<'a> {
     sender: &'a str,
     original_consumer: &'a str,
     routing_history: &'a str,
+    content_type: HeaderValue,
+    soap_action: Option<HeaderValue>,
 }
 
 fn classify(err: awc::error::SendRequestError) -> ProducerFailure {
@@ -566,7 +638,6 @@ fn payload_failure(err: &awc::error::PayloadError) -> ProducerFailure {
 }
 
 async fn forward(
-    req: &HttpRequest,
     client: &ProducerClient,
     state: &RouterState,
     out: &Outgoing<'_>,
@@ -578,11 +649,7 @@ async fn forward(
     };
     let started = Instant::now();
     let deadline = started + out.timeout;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .cloned()
-        .unwrap_or_else(|| HeaderValue::from_static("text/xml; charset=utf-8"));
+    let content_type = out.content_type.clone();
     let plain_http = out.url.starts_with("http://");
     let mut attempt = 0u32;
     let response = loop {
@@ -604,7 +671,7 @@ async fn forward(
             .insert_header((CORRELATION_ID_HEADER, out.correlation_id))
             .insert_header((ORIGINAL_CONSUMER_HEADER, out.original_consumer))
             .insert_header((ROUTING_HISTORY_HEADER, out.routing_history));
-        if let Some(action) = req.headers().get(SOAP_ACTION_HEADER) {
+        if let Some(action) = &out.soap_action {
             request = request.insert_header(("SOAPAction", action.clone()));
         }
         if plain_http {

@@ -19,8 +19,11 @@ use crate::tak::{Sources, TakStore};
 ///   ([`crate::engagement_index::EngagementIndex`]), its relative paths taken from the
 ///   configuration file's folder; it presents the platform's certificate to `https://`
 ///   subscribers.
+/// - `[aggregation]`: the aggregating services ([`crate::aggregation::Aggregation`]),
+///   searching that engagement index.
 pub fn local_services(config: &PlatformConfig) -> anyhow::Result<Vec<Arc<dyn LocalService>>> {
     let mut services: Vec<Arc<dyn LocalService>> = Vec::new();
+    let mut index = None;
     if let Some(section) = &config.engagement_index {
         use crate::engagement_index::{EngagementIndex, EngagementIndexConfig};
         let mut ei =
@@ -29,7 +32,18 @@ pub fn local_services(config: &PlatformConfig) -> anyhow::Result<Vec<Arc<dyn Loc
             ei.resolve_paths(dir);
         }
         let tls = npo_pki::mtls_connector(&config.tls.cert, &config.tls.key, &config.tls.ca)?;
-        services.push(Arc::new(EngagementIndex::open(ei, Some(tls))?));
+        let ei = EngagementIndex::open(ei, Some(tls))?;
+        services.push(Arc::new(ei.clone()));
+        index = Some(ei);
+    }
+    if let Some(section) = &config.aggregation {
+        let index = index.ok_or_else(|| {
+            anyhow::anyhow!("[aggregation] needs [engagement_index] in the configuration")
+        })?;
+        services.push(Arc::new(crate::aggregation::Aggregation::new(
+            section.clone(),
+            index,
+        )));
     }
     Ok(services)
 }

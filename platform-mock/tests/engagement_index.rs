@@ -1170,8 +1170,9 @@ async fn the_platform_hands_calls_over_through_local_service() {
         routing_history: "x".to_owned(),
         instance_id: "test".to_owned(),
     };
+    // What the trait's `call` answers (it needs no routing core).
     let ok = ei
-        .call(
+        .answer_call(
             &ctx("Update", update_ns.clone()),
             update_xml(EI, vec![add(diagnosis())]).into(),
         )
@@ -1179,7 +1180,7 @@ async fn the_platform_hands_calls_over_through_local_service() {
     assert_eq!(ok.status, 200);
     assert!(ok.content_type.starts_with("text/xml"));
     let refused = ei
-        .call(
+        .answer_call(
             &ctx("Update", update_ns),
             update_xml(EI, vec![add(diagnosis()), add(diagnosis())]).into(),
         )

@@ -13,7 +13,7 @@ use actix_web::web::Bytes;
 use npo_contracts::registry::Contract;
 use npo_contracts::soap::FaultCode;
 use npo_pki::Party;
-use npo_platform::local::{BoxFuture, LocalCall, LocalReply, LocalService};
+use npo_platform::local::{LocalBoxFuture, LocalCall, LocalReply, LocalService, Worker};
 use serde_json::json;
 use support::*;
 
@@ -992,7 +992,12 @@ impl LocalService for FakeEngagementIndex {
             && contract_ns.starts_with("urn:riv:itintegration:engagementindex:")
     }
 
-    fn call(&self, ctx: &LocalCall, body: Bytes) -> BoxFuture<'static, LocalReply> {
+    fn call<'a>(
+        &'a self,
+        ctx: &'a LocalCall,
+        body: Bytes,
+        _worker: Worker<'a>,
+    ) -> LocalBoxFuture<'a, LocalReply> {
         self.calls.lock().unwrap().push(ctx.clone());
         assert!(!body.is_empty(), "the request body is handed over");
         Box::pin(async move { LocalReply::soap(200, "<answered-locally/>") })

@@ -351,7 +351,21 @@ impl crate::local::LocalService for EngagementIndex {
         addressed && Contract::from_namespace(contract_ns).is_some_and(Self::serves)
     }
 
-    fn call(
+    fn call<'a>(
+        &'a self,
+        ctx: &'a crate::local::LocalCall,
+        body: actix_web::web::Bytes,
+        _worker: crate::local::Worker<'a>,
+    ) -> crate::local::LocalBoxFuture<'a, crate::local::LocalReply> {
+        self.answer_call(ctx, body)
+    }
+}
+
+impl EngagementIndex {
+    /// What [`LocalService::call`](crate::local::LocalService::call) answers: the
+    /// SOAP response, or the EI fault with HTTP 500. The index needs no routing core,
+    /// so this future is `Send` and may run anywhere.
+    pub fn answer_call(
         &self,
         ctx: &crate::local::LocalCall,
         body: actix_web::web::Bytes,

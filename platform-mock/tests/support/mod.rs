@@ -473,6 +473,7 @@ pub fn test_config(pki: &Pki, dir: &Path) -> PlatformConfig {
         original_consumer: OriginalConsumerConfig::default(),
         proxy: ProxyConfig::default(),
         engagement_index: None,
+        aggregation: None,
         config_dir: Some(dir.to_owned()),
     }
 }
