@@ -158,6 +158,60 @@ pub fn canned_response(tag: &str) -> String {
     )
 }
 
+/// A golden message of the contracts crate (`contracts/tests/golden/<name>`).
+pub fn golden(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../contracts/tests/golden")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Decodes `xml` as `Op`'s response and encodes it again: a real typed response.
+fn reencode<Op: npo_contracts::soap::Operation>(xml: &str) -> String {
+    let envelope = soap::decode_response::<Op>(xml.as_bytes())
+        .unwrap_or_else(|e| panic!("golden {} response: {e}", Op::CONTRACT));
+    soap::encode(&soap::Envelope::bare(envelope.body))
+}
+
+/// The golden response of the request's contract, its source system (the golden
+/// files' `SE2321000016-A12B` / `SE2321000016-S7V9`) replaced by `source`.
+pub fn typed_response(request: &[u8], source: &str) -> String {
+    use npo_contracts::{
+        get_care_contacts::GetCareContacts, get_care_documentation::GetCareDocumentation,
+        get_diagnosis::GetDiagnosis, get_medication_history::GetMedicationHistory,
+        get_observations::GetObservations, get_vaccination_history::GetVaccinationHistory,
+    };
+    let ns = npo_contracts::fastpath::scan(request).unwrap().contract_ns;
+    let contract = Contract::from_namespace(&ns).unwrap();
+    let xml = golden(&format!("{}_response.xml", contract.name()))
+        .replace("SE2321000016-A12B", source)
+        .replace("SE2321000016-S7V9", source);
+    match contract {
+        Contract::GetDiagnosis => reencode::<GetDiagnosis>(&xml),
+        Contract::GetCareContacts => reencode::<GetCareContacts>(&xml),
+        Contract::GetMedicationHistory => reencode::<GetMedicationHistory>(&xml),
+        Contract::GetVaccinationHistory => reencode::<GetVaccinationHistory>(&xml),
+        Contract::GetCareDocumentation => reencode::<GetCareDocumentation>(&xml),
+        Contract::GetObservations => reencode::<GetObservations>(&xml),
+        other => panic!("no typed response for {other}"),
+    }
+}
+
+/// The text of [`error_response`]'s result.
+pub const ERROR_TEXT: &str = "careContactId requires sourceSystemHSAId";
+
+/// A GetDiagnosis response with `result` ERROR / INVALID_REQUEST.
+pub fn error_response() -> String {
+    soap::encode(&soap::Envelope::bare(
+        npo_contracts::get_diagnosis::GetDiagnosisResponse {
+            diagnosis: Vec::new(),
+            result: Some(npo_contracts::types::ResultType::invalid_request(
+                "log-1", ERROR_TEXT,
+            )),
+        },
+    ))
+}
+
 /// A SOAP Fault as a producer would send it.
 pub const PRODUCER_FAULT: &str = "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">\
 <soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>Producer says no</faultstring>\
@@ -234,6 +288,17 @@ async fn produce(
                 .content_type(xml)
                 .body(canned_response("slow"))
         }
+        ["typed", source] => HttpResponse::Ok()
+            .content_type(xml)
+            .body(typed_response(&body, source)),
+        ["typed-slow", ms, source] => {
+            let ms: u64 = ms.parse().unwrap();
+            actix_web::rt::time::sleep(Duration::from_millis(ms)).await;
+            HttpResponse::Ok()
+                .content_type(xml)
+                .body(typed_response(&body, source))
+        }
+        ["typed-error"] => HttpResponse::Ok().content_type(xml).body(error_response()),
         ["unavailable"] => HttpResponse::ServiceUnavailable().finish(),
         ["empty"] => HttpResponse::Ok().content_type(xml).finish(),
         ["big", kib] => {
@@ -396,6 +461,8 @@ pub struct Setup {
     pub tak: String,
     pub hsa: Option<String>,
     pub local_services: Vec<Arc<dyn LocalService>>,
+    /// Build the local services from the configuration, as `npo platform serve` does.
+    pub services_from_config: bool,
     pub tweak: Box<dyn FnOnce(&mut PlatformConfig)>,
 }
 
@@ -405,6 +472,7 @@ impl Setup {
             tak: tak.into(),
             hsa: None,
             local_services: Vec::new(),
+            services_from_config: false,
             tweak: Box::new(|_| {}),
         }
     }
@@ -416,6 +484,12 @@ impl Setup {
 
     pub fn local(mut self, service: Arc<dyn LocalService>) -> Setup {
         self.local_services.push(service);
+        self
+    }
+
+    /// Local services from the configuration (`[engagement_index]`, `[aggregation]`).
+    pub fn services_from_config(mut self) -> Setup {
+        self.services_from_config = true;
         self
     }
 
@@ -490,9 +564,12 @@ impl TestPlatform {
         }
         (setup.tweak)(&mut config);
         config.validate().unwrap();
-        let app =
-            npo_platform::startup::Application::build_with(config.clone(), setup.local_services)
-                .unwrap();
+        let services = if setup.services_from_config {
+            npo_platform::startup::local_services(&config).unwrap()
+        } else {
+            setup.local_services
+        };
+        let app = npo_platform::startup::Application::build_with(config.clone(), services).unwrap();
         let (port, admin_port) = (app.port(), app.admin_port());
         let (server, admin) = app.into_servers();
         let handles = vec![server.handle(), admin.handle()];
