@@ -22,6 +22,11 @@ fn the_example_configuration_is_valid() {
         )
         .unwrap();
     }
-    PlatformConfig::load(&dir.path().join("config/platform.toml"))
+    let config = PlatformConfig::load(&dir.path().join("config/platform.toml"))
         .expect("example config is valid");
+    assert_eq!(
+        config.aggregation,
+        Some(npo_platform::aggregation::AggregationConfig::default()),
+        "the example serves the aggregating services with the national defaults"
+    );
 }
