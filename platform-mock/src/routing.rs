@@ -16,7 +16,8 @@
 //! 5. `x-rivta-original-serviceconsumer-hsaid`: passed on when sent (VP013 when the
 //!    sender is not allowed and enforcement is on), else set to the sender.
 //! 6. A [`LocalService`] that handles (logical address, contract) answers after the TAK
-//!    authorisation check (VP007). Otherwise: TAK route (VP004, VP006, VP010), TAK
+//!    authorisation check (VP007). Otherwise ([`call_producer`], which the aggregating
+//!    services reuse): TAK route (VP004, VP006, VP010), TAK
 //!    authorisation (VP007), then the call to the producer over mutual TLS with the
 //!    platform's certificate, through this worker's pooled client, within the
 //!    contract's timeout (VP009 on any failure). The producer's answer is streamed back
@@ -243,23 +244,23 @@ async fn handle(
 
     let original_consumer = original_consumer(req.headers(), &sender, &state.original_consumer)?;
 
+    let tak = state.tak.snapshot();
+    let now = chrono::Utc::now();
+    let authorise = || {
+        tak.authorise(&sender, &contract_ns, &logical_address, now)
+            .ok_or_else(|| RoutingError::NotAuthorised {
+                contract: contract_ns.clone(),
+                logical_address: logical_address.clone(),
+                sender: sender.clone(),
+            })
+    };
+
     if let Some(service) = state
         .local_services
         .iter()
         .find(|s| s.handles(&logical_address, &contract_ns))
     {
-        let authorised = state
-            .tak
-            .snapshot()
-            .authorise(&sender, &contract_ns, &logical_address, chrono::Utc::now())
-            .is_some();
-        if !authorised {
-            return Err(RoutingError::NotAuthorised {
-                contract: contract_ns,
-                logical_address,
-                sender,
-            });
-        }
+        authorise()?;
         let call = LocalCall {
             correlation_id: correlation_id.to_owned(),
             sender_hsa_id: sender.clone(),
@@ -280,6 +281,7 @@ async fn handle(
         insert(&mut response, CORRELATION_ID_HEADER, correlation_id);
         return Ok(response.body(reply.body));
     }
+    drop(tak);
 
     let call = ProducerCall {
         logical_address: &logical_address,

@@ -166,10 +166,11 @@ impl Aggregation {
                     SourceStatus::Data
                 }
                 Err(failure) => {
+                    // The text may come from the source system: not logged.
                     tracing::warn!(
                         source = %address,
+                        causing_agent = %failure.causing_agent,
                         code = %failure.code,
-                        text = %failure.text,
                         "source system gave no data"
                     );
                     SourceStatus::Failed(failure)
