@@ -47,6 +47,8 @@ const OTHER_PATIENT: &str = "201403129800";
 const SOURCE_A: &str = "SE2321000016-AG01";
 const SOURCE_B: &str = "SE2321000016-AG02";
 const SOURCE_C: &str = "SE2321000016-AG03";
+/// A source with engagements and an authorisation but no TAK route.
+const UNROUTED: &str = "SE2321000016-AG04";
 /// A source the consumer is not authorised for.
 const HIDDEN: &str = "SE2321000016-AG09";
 
@@ -564,7 +566,7 @@ async fn a_producer_timeout_and_an_error_result_are_reported(backend: Backend) {
     let ok = TestProducer::start(&pki, Party::ProducerSchool);
     let slow = TestProducer::start(&pki, Party::ProducerSchool);
     let refusing = TestProducer::start(&pki, Party::ProducerSchool);
-    let tak = tak(&[
+    let mut tak = tak(&[
         (SOURCE_A, &ok, &format!("/typed/{SOURCE_A}"), true),
         (
             SOURCE_B,
@@ -574,15 +576,16 @@ async fn a_producer_timeout_and_an_error_result_are_reported(backend: Backend) {
         ),
         (SOURCE_C, &refusing, "/typed-error", true),
     ]);
+    let contract = Contract::GetDiagnosis;
+    tak += &auth(CONSUMER, &contract.responder_ns(), UNROUTED);
     // This time the per-producer timeout (300 ms) decides.
     let platform = platform(&pki, &db, tak, 5_000, 300);
-    let contract = Contract::GetDiagnosis;
     register(
         &platform,
         &pki,
         PATIENT,
         &[contract],
-        &[SOURCE_A, SOURCE_B, SOURCE_C],
+        &[SOURCE_A, SOURCE_B, SOURCE_C, UNROUTED],
     )
     .await;
 
@@ -616,6 +619,15 @@ async fn a_producer_timeout_and_an_error_result_are_reported(backend: Backend) {
         "INVALID_REQUEST",
     );
     assert_eq!(error, ERROR_TEXT);
+    // The routing core's refusal is the platform's failure, with its VP code.
+    let no_route = assert_failed(
+        &status,
+        UNROUTED,
+        CausingAgent::VirtualizationPlatform,
+        "500",
+    );
+    assert!(no_route.starts_with("VP004 "), "{no_route}");
+    assert_eq!(status.processing_status_list.len(), 4, "{status:?}");
     official_validate("GetDiagnosis-timeout-error", &reply.text());
 }
 
