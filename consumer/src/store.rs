@@ -16,6 +16,13 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A fresh access-log id that sorts by time (microseconds, then a UUID): rows written
+/// within one second keep their order.
+pub fn new_log_id() -> String {
+    let micros = chrono::Utc::now().timestamp_micros().max(0);
+    format!("{micros:019}-{}", uuid::Uuid::new_v4().simple())
+}
+
 /// Copies the configured directory into `staff` (people no longer configured are
 /// kept, marked inactive, so old log rows still name them). One transaction.
 pub fn sync_staff(conn: &mut DbConn, people: &[StaffConfig], now: i64) -> QueryResult<()> {

@@ -278,7 +278,7 @@ async fn show(
         .collect::<Vec<_>>()
         .join("; ");
     let entry = LogEntry {
-        id: store::new_id(),
+        id: store::new_log_id(),
         created_at: now(),
         correlation_id: correlation_id.clone(),
         user_hsa_id: staff.hsa_id.clone(),
