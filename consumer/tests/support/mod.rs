@@ -172,11 +172,20 @@ impl Pki {
 
 /// A valid personnummer for someone born `birth` (serial `nnn`), `YYYYMMDDNNNC`.
 pub fn personnummer(birth: NaiveDate, serial: u32) -> String {
+    id_number(birth, birth.day(), serial)
+}
+
+/// A valid samordningsnummer for someone born `birth` (day + 60).
+pub fn samordningsnummer(birth: NaiveDate, serial: u32) -> String {
+    id_number(birth, birth.day() + 60, serial)
+}
+
+fn id_number(birth: NaiveDate, day: u32, serial: u32) -> String {
     let body = format!(
         "{:02}{:02}{:02}{:03}",
         birth.year() % 100,
         birth.month(),
-        birth.day(),
+        day,
         serial
     );
     let sum: u32 = body
