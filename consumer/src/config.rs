@@ -592,9 +592,15 @@ impl ConsumerConfig {
                 return Err(invalid(format!("staff {}: name is empty", person.username)));
             }
             if let Some(hash) = &person.password_hash {
-                argon2::PasswordHash::new(hash).map_err(|e| {
+                let parsed = argon2::PasswordHash::new(hash).map_err(|e| {
                     invalid(format!(
                         "staff {}: password_hash is not a PHC string: {e}",
+                        person.username
+                    ))
+                })?;
+                argon2::Algorithm::try_from(parsed.algorithm).map_err(|_| {
+                    invalid(format!(
+                        "staff {}: password_hash is not an argon2 hash",
                         person.username
                     ))
                 })?;
