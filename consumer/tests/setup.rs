@@ -1,5 +1,8 @@
 //! Configuration, migrations and SITHS-style certificate login over HTTPS.
 
+// Helpers outside #[test] functions are not covered by clippy.toml `allow-*-in-tests`.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use npo_consumer::config::ConsumerConfig;
