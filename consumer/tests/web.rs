@@ -519,9 +519,41 @@ async fn filters_views_and_nullified_records() {
                 "cm",
             ),
         ],
+        medication: vec![
+            medication(
+                "m-1",
+                &SCHOOL,
+                noon(day(200)),
+                None,
+                "R03AC02",
+                "Salbutamol",
+            ),
+            medication(
+                "m-2",
+                &SCHOOL,
+                noon(day(200)),
+                Some(noon(day(20))),
+                "R03BA02",
+                "Budesonid",
+            ),
+            medication("m-3", &BVC, noon(day(100)), None, "R06AE07", "Cetirizin"),
+        ],
         ..Fixture::default()
     });
     let (mut b, handle) = with_consent(&app).await;
+    let page = b.get(&format!("/elev/{handle}/lakemedel")).await;
+    assert!(
+        page.body.contains("Salbutamol")
+            && page.body.contains("Budesonid")
+            && page.body.contains("Cetirizin")
+    );
+    // "Aktuell medicinering": code prefix R03, ongoing only.
+    let page = b
+        .get(&format!("/elev/{handle}/vy/aktuell-medicinering"))
+        .await;
+    assert!(page.body.contains("R03AC02 – Salbutamol"), "{}", page.body);
+    assert!(!page.body.contains("Budesonid") && !page.body.contains("Cetirizin"));
+    assert!(page.body.contains("Vy: Aktuell medicinering"));
     let page = b.get(&format!("/elev/{handle}/diagnoser")).await;
     assert!(!page.body.contains("Makulerad"), "nullified hidden");
     let eksem = page.body.find("Eksem").unwrap();

@@ -1050,6 +1050,13 @@ name = "Skolstart"
 types = ["vaccinationer", "observationer", "anteckningar"]
 unit_kinds = ["bvc"]
 window = "from_birth"
+
+[[views]]
+slug = "aktuell-medicinering"
+name = "Aktuell medicinering"
+types = ["lakemedel"]
+code_prefixes = ["R03"]
+current_only = true
 "#,
         consumer = npo_pki::CONSUMER_HSA_ID,
         cert = p(pki.cert(Party::Consumer)),
