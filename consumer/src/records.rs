@@ -486,3 +486,37 @@ pub fn from_observations(groups: Vec<ObservationGroupType>) -> Vec<Record> {
     }
     out
 }
+
+/// The contract records behind gated [`Record`]s, per contract, for domain modules
+/// (the BVC summary takes these): only records that passed the window and PDL gates.
+#[derive(Debug, Default)]
+pub struct RawSets<'a> {
+    /// GetCareDocumentation notes.
+    pub notes: Vec<&'a CareDocumentationType>,
+    /// GetVaccinationHistory records.
+    pub vaccinations: Vec<&'a VaccinationMedicalRecordType>,
+    /// GetObservations groups (one observation each).
+    pub observations: Vec<&'a ObservationGroupType>,
+    /// GetDiagnosis records.
+    pub diagnoses: Vec<&'a DiagnosisType>,
+    /// GetCareContacts records.
+    pub care_contacts: Vec<&'a CareContactType>,
+    /// GetMedicationHistory records.
+    pub medication: Vec<&'a MedicationMedicalRecordType>,
+}
+
+/// Splits records back into their contract types.
+pub fn raw_sets<'a>(records: impl IntoIterator<Item = &'a Record>) -> RawSets<'a> {
+    let mut sets = RawSets::default();
+    for record in records {
+        match &record.raw {
+            Raw::Note(n) => sets.notes.push(n),
+            Raw::Vaccination(v) => sets.vaccinations.push(v),
+            Raw::Observation(o) => sets.observations.push(o),
+            Raw::Diagnosis(d) => sets.diagnoses.push(d),
+            Raw::CareContact(c) => sets.care_contacts.push(c),
+            Raw::Medication(m) => sets.medication.push(m),
+        }
+    }
+    sets
+}

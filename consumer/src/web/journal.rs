@@ -374,6 +374,8 @@ async fn show(
             }];
         }
         Kind::Bvc => {
+            // The BVC summary module plugs in here with
+            // `crate::records::raw_sets(&shown)` (contract types, already gated).
             let bvc = &config.bvc;
             let is_bvc_unit = |r: &Record| {
                 r.care_unit
