@@ -241,6 +241,16 @@ pub fn pupil_state(conn: &mut DbConn, patient: &str) -> QueryResult<PupilState> 
     })
 }
 
+/// Whether `user` has a care relation with `patient`.
+pub fn has_relation(conn: &mut DbConn, patient: &str, user: &str) -> QueryResult<bool> {
+    let n: i64 = care_relations::table
+        .filter(care_relations::patient_id.eq(patient))
+        .filter(care_relations::user_hsa_id.eq(user))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Registers a care relation.
 pub fn insert_relation(conn: &mut DbConn, row: &CareRelation) -> QueryResult<()> {
     diesel::insert_into(care_relations::table)

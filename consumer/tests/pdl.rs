@@ -37,6 +37,18 @@ async fn no_care_relation_shows_no_patient_data_and_fetches_nothing() {
         assert!(page.body.contains("ingen vårdrelation"), "{}", page.body);
         assert!(!page.body.contains("Astma") && !page.body.contains("ADHD"));
         assert!(app.platform.received().is_empty(), "nothing may be fetched");
+        // Consent, emergency access and blocks need the relation first.
+        let status = b.get(&format!("/elev/{handle}")).await;
+        let token = status.token_for(&format!("/elev/{handle}/vardrelation"));
+        let refused = b
+            .post(
+                &format!("/elev/{handle}/nodatkomst"),
+                &[("csrf", &token), ("reason", "Akut")],
+            )
+            .await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.body.contains("vårdrelation"), "{}", refused.body);
+        assert!(!diagnoses_page(&mut b, &handle).await.body.contains("ADHD"));
         assert!(
             app.log_rows().await.is_empty(),
             "no data shown, nothing logged"

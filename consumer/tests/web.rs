@@ -313,11 +313,41 @@ async fn time_windows_per_type_with_policy_limits() {
                     "Cetirizin",
                 ),
             ],
+            care_contacts: vec![
+                care_contact("c-in", &SCHOOL, start(first), "Kontakt precis innanför"),
+                care_contact("c-out", &SCHOOL, late(before), "Kontakt precis utanför"),
+            ],
+            observations: vec![observation(
+                "o-birth",
+                &SCHOOL,
+                pupil_birth() + Duration::days(3),
+                "27113001",
+                "Kroppsvikt",
+                "3.9",
+                "kg",
+            )],
             ..Fixture::default()
         });
         let mut b = app.logged_in("sara").await;
         let handle = b.open_pupil(&pupil()).await;
         b.register_relation(&handle).await;
+
+        let page = b.get(&format!("/elev/{handle}/vardkontakter")).await;
+        assert!(
+            page.body.contains("Kontakt precis innanför"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("Kontakt precis utanför"));
+        let page = b.get(&format!("/elev/{handle}/observationer")).await;
+        assert!(!page.body.contains("3.9 kg"));
+        let page = b
+            .get(&format!(
+                "/elev/{handle}/observationer?fran={}",
+                pupil_birth()
+            ))
+            .await;
+        assert!(page.body.contains("3.9 kg"), "{}", page.body);
 
         let page = b.get(&format!("/elev/{handle}/diagnoser")).await;
         assert!(

@@ -32,6 +32,7 @@ pub async fn register(
     ctx.check_csrf(&state, form.csrf.as_deref())?;
     let (staff, _) = ctx.carer(&state)?;
     let patient = ctx.pupil(&handle)?;
+    super::require_relation(&state, &patient, &staff.hsa_id).await?;
     let kind = match form.kind.as_str() {
         "care_giver" | "care_unit" => form.kind.clone(),
         _ => {

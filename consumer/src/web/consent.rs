@@ -64,6 +64,7 @@ pub async fn register(
     ctx.check_csrf(&state, form.csrf.as_deref())?;
     let (staff, commission) = ctx.carer(&state)?;
     let patient = ctx.pupil(&handle)?;
+    super::require_relation(&state, &patient, &staff.hsa_id).await?;
     let guardian_name = match form.given_by.as_str() {
         "pupil" => None,
         "guardian" => {

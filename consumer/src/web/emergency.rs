@@ -29,6 +29,7 @@ pub async fn register(
     ctx.check_csrf(&state, form.csrf.as_deref())?;
     let (staff, commission) = ctx.carer(&state)?;
     let patient = ctx.pupil(&handle)?;
+    super::require_relation(&state, &patient, &staff.hsa_id).await?;
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ConsumerError::BadInput(

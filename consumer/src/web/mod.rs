@@ -211,6 +211,26 @@ pub fn session_cookie(state: &AppState, sid: &str) -> Cookie<'static> {
         .finish()
 }
 
+/// Refuses registrations (consent, emergency access, blocks) without a care relation.
+pub async fn require_relation(
+    state: &AppState,
+    patient: &PatientId,
+    user: &str,
+) -> Result<(), ConsumerError> {
+    let (patient, user) = (patient.as_str().to_owned(), user.to_owned());
+    let has = db(state, move |conn| {
+        Ok(crate::store::has_relation(conn, &patient, &user)?)
+    })
+    .await?;
+    if has {
+        Ok(())
+    } else {
+        Err(ConsumerError::Forbidden(
+            "Registrera först en vårdrelation med eleven.",
+        ))
+    }
+}
+
 /// Runs a database function on the blocking pool.
 pub async fn db<T, F>(state: &AppState, f: F) -> Result<T, ConsumerError>
 where
