@@ -114,7 +114,9 @@ impl Application {
                         .add(("x-frame-options", "DENY")),
                 )
                 .wrap(
-                    actix_web::middleware::Logger::new("%r %s %Dms")
+                    // Path only: query strings (free-text filters) stay out of the log.
+                    actix_web::middleware::Logger::new("%{METHOD}xi %U %s %Dms")
+                        .custom_request_replace("METHOD", |req| req.method().to_string())
                         .exclude_regex("^/static/")
                         .log_target("npo_consumer::http"),
                 )
