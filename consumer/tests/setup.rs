@@ -176,3 +176,58 @@ async fn certificate_login_maps_the_serial_number_to_the_directory() {
     let ok = plain.login("sara", PASSWORD).await;
     assert_eq!(ok.status, 303);
 }
+
+#[derive(diesel::QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+fn columns(conn: &mut npo_consumer::db::DbConn, table: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    let query = match conn {
+        npo_consumer::db::DbConn::Sqlite(_) => {
+            format!("SELECT name FROM pragma_table_info('{table}')")
+        }
+        npo_consumer::db::DbConn::Pg(_) => format!(
+            "SELECT column_name::text AS name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = '{table}'"
+        ),
+    };
+    let mut names: Vec<String> = diesel::sql_query(query)
+        .load::<Column>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn both_backends_get_the_same_tables_and_columns() {
+    let tables = [
+        "staff",
+        "care_relations",
+        "consents",
+        "emergency_accesses",
+        "blocks",
+        "access_log",
+    ];
+    let mut seen: Vec<Vec<Vec<String>>> = Vec::new();
+    for backend in BACKENDS {
+        let Some(db) = TestDb::new(backend) else {
+            continue;
+        };
+        let mut conn = db.connect();
+        npo_consumer::db::run_migrations(&mut conn).unwrap();
+        let schema: Vec<Vec<String>> = tables.iter().map(|t| columns(&mut conn, t)).collect();
+        for (table, cols) in tables.iter().zip(&schema) {
+            assert!(!cols.is_empty(), "{table} missing on {backend:?}");
+        }
+        seen.push(schema);
+    }
+    if let [sqlite, postgres] = seen.as_slice() {
+        assert_eq!(sqlite, postgres);
+    }
+}
