@@ -34,6 +34,30 @@ enum Command {
         #[command(subcommand)]
         command: PlatformCommand,
     },
+    /// The school-nurse web app: pupil search, PDL gates and access log, journal
+    /// overview through the platform's aggregating services.
+    Consumer {
+        #[command(subcommand)]
+        command: ConsumerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsumerCommand {
+    /// Apply pending database migrations and exit.
+    Migrate(ConsumerConfigArg),
+    /// Serve the web app.
+    Serve(ConsumerConfigArg),
+    /// Read a password from standard input and print its argon2 hash (for
+    /// `password_hash` in the staff directory).
+    HashPassword,
+}
+
+#[derive(Debug, Args)]
+struct ConsumerConfigArg {
+    /// The app's configuration file (TOML, see consumer/README.md).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +162,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => certs_init(&args),
         Command::Producer { command } => producer(command),
         Command::Platform { command } => platform(command),
+        Command::Consumer { command } => consumer(command),
+    }
+}
+
+fn consumer(command: ConsumerCommand) -> anyhow::Result<()> {
+    use npo_consumer::config::ConsumerConfig;
+    match command {
+        ConsumerCommand::Migrate(arg) => {
+            let config = ConsumerConfig::load(&arg.config)?;
+            let mut conn = npo_consumer::db::DbManager::new(&config.database.url)
+                .open()
+                .context("cannot open the consumer database")?;
+            let applied = npo_consumer::db::run_migrations(&mut conn)?;
+            let mut out = io::stdout().lock();
+            writeln!(out, "{} migration(s) applied", applied.len())?;
+            for name in applied {
+                writeln!(out, "  {name}")?;
+            }
+            Ok(())
+        }
+        ConsumerCommand::Serve(arg) => {
+            let config = ConsumerConfig::load(&arg.config)?;
+            actix_web::rt::System::new().block_on(async move {
+                let app = npo_consumer::startup::Application::build(config)?;
+                app.run_until_stopped().await?;
+                Ok(())
+            })
+        }
+        ConsumerCommand::HashPassword => {
+            let mut password = String::new();
+            io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!password.is_empty(), "no password on standard input");
+            writeln!(
+                io::stdout().lock(),
+                "{}",
+                npo_consumer::hash_password(password)?
+            )?;
+            Ok(())
+        }
     }
 }
 
