@@ -4,3 +4,5 @@
 //!
 //! Built on [`npo_contracts`]. The service itself is tracked in the consumer issue; this
 //! crate is its home in the workspace.
+
+pub mod bvc;
