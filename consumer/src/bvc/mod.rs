@@ -5,12 +5,15 @@
 //! GetCareContacts 3 (visits), measured against programme data in configuration
 //! ([`BvcProgramme`]).
 
+pub mod chart;
 pub mod growth;
 pub mod notes;
 pub mod programme;
 pub mod source;
+pub mod summary;
 pub mod timing;
 pub mod vaccinations;
 pub mod visits;
 
 pub use programme::{BvcProgramme, BvcProgrammeConfig, ProgrammeError, ProgrammeProblem};
+pub use summary::{BvcInputs, BvcSummary, SummaryError, summarise};

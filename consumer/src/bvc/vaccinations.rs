@@ -129,6 +129,13 @@ pub struct VaccinationStatus {
 }
 
 impl VaccinationStatus {
+    /// Whether there are extra doses, uncounted vaccinations or duplicates to list.
+    pub fn has_remarks(&self) -> bool {
+        self.series.iter().any(|s| !s.extra.is_empty())
+            || !self.uncounted.is_empty()
+            || !self.duplicates.is_empty()
+    }
+
     /// Number of doses in a state.
     pub fn count(&self, state: DoseState) -> usize {
         self.series
