@@ -276,3 +276,121 @@ pub fn evaluate(
         .sort_by(|a, b| (a.date, &a.measure).cmp(&(b.date, &b.measure)));
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bvc::testdata::{BVC_UNIT, observation, patient, ymd};
+
+    const LENGTH: &str = "248334005";
+    const WEIGHT: &str = "27113001";
+    const HEAD: &str = "363812007";
+
+    fn run(groups: &[ObservationGroupType], birth: NaiveDate) -> GrowthStatus {
+        let programme = BvcProgramme::embedded().expect("programme");
+        let mut foreign = 0;
+        evaluate(
+            groups,
+            &programme,
+            &patient(birth, false),
+            birth,
+            ymd(2026, 1, 1),
+            &mut foreign,
+        )
+    }
+
+    #[test]
+    fn values_are_converted_sorted_and_labelled() {
+        let birth = ymd(2020, 1, 1);
+        let p = patient(birth, false);
+        let groups = [
+            observation(&p, "l2", ymd(2020, 4, 1), LENGTH, "612", "mm", BVC_UNIT),
+            observation(&p, "l1", ymd(2020, 1, 10), LENGTH, "50.5", "cm", BVC_UNIT),
+            observation(&p, "w1", ymd(2020, 1, 10), WEIGHT, "3550", "g", BVC_UNIT),
+            observation(&p, "h1", ymd(2020, 1, 10), HEAD, "35.0", "CM", BVC_UNIT),
+        ];
+        let growth = run(&groups, birth);
+        assert!(growth.rejected.is_empty(), "{:?}", growth.rejected);
+        let length = &growth.series[0];
+        assert_eq!(length.key, "length");
+        let values: Vec<f64> = length.points.iter().map(|p| p.value).collect();
+        assert_eq!(values.len(), 2);
+        assert!((values[0] - 50.5).abs() < 1e-9 && (values[1] - 61.2).abs() < 1e-9);
+        assert_eq!(length.points[1].value_label, "61,2 cm");
+        assert_eq!(length.points[1].recorded, "612 mm");
+        assert_eq!(length.points[1].age, "3 mån");
+        assert_eq!(growth.series[1].points[0].value_label, "3,55 kg");
+        assert_eq!(growth.series[2].points.len(), 1);
+    }
+
+    #[test]
+    fn nonsense_is_rejected_with_a_reason_not_dropped() {
+        let birth = ymd(2020, 1, 1);
+        let p = patient(birth, false);
+        let groups = [
+            observation(&p, "neg", ymd(2020, 2, 1), WEIGHT, "-4.2", "kg", BVC_UNIT),
+            observation(&p, "unit", ymd(2020, 2, 1), LENGTH, "55", "kg", BVC_UNIT),
+            observation(&p, "huge", ymd(2020, 2, 1), LENGTH, "550", "cm", BVC_UNIT),
+            observation(&p, "ok", ymd(2020, 3, 1), LENGTH, "58.0", "cm", BVC_UNIT),
+            observation(&p, "dup", ymd(2020, 3, 1), LENGTH, "580", "mm", BVC_UNIT),
+            observation(
+                &p,
+                "bmi",
+                ymd(2020, 3, 1),
+                "60621009",
+                "16.1",
+                "kg/m2",
+                BVC_UNIT,
+            ),
+        ];
+        let growth = run(&groups, birth);
+        let reasons: Vec<(&str, &str)> = growth
+            .rejected
+            .iter()
+            .map(|r| (r.recorded.as_str(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (
+                    "55 kg",
+                    "Enheten \"kg\" passar inte för längd (godtas: cm, mm, m)"
+                ),
+                ("550 cm", "Orimligt värde: utanför 30,0–220,0 cm"),
+                ("-4.2 kg", "Värdet är noll eller negativt"),
+                ("580 mm", "Samma mätning finns redan (dubblett)"),
+            ]
+        );
+        assert_eq!(growth.series[0].points.len(), 1);
+        assert_eq!(growth.other.len(), 1);
+        assert_eq!(growth.other[0].code, "60621009");
+    }
+
+    #[test]
+    fn measurements_before_birth_or_of_another_patient_are_not_plotted() {
+        let birth = ymd(2020, 1, 10);
+        let p = patient(birth, false);
+        let other = patient(ymd(2019, 1, 1), false);
+        let groups = [
+            observation(&p, "early", ymd(2020, 1, 9), LENGTH, "50", "cm", BVC_UNIT),
+            observation(&other, "x", ymd(2020, 2, 1), LENGTH, "50", "cm", BVC_UNIT),
+        ];
+        let programme = BvcProgramme::embedded().expect("programme");
+        let mut foreign = 0;
+        let growth = evaluate(
+            &groups,
+            &programme,
+            &p,
+            birth,
+            ymd(2026, 1, 1),
+            &mut foreign,
+        );
+        assert_eq!(foreign, 1);
+        assert!(!growth.has_points());
+        assert_eq!(growth.rejected.len(), 1);
+        assert_eq!(
+            growth.rejected[0].reason,
+            "Tidpunkten ligger före födelsedatumet"
+        );
+    }
+}

@@ -11,6 +11,8 @@ pub mod notes;
 pub mod programme;
 pub mod source;
 pub mod summary;
+#[cfg(test)]
+mod testdata;
 pub mod timing;
 pub mod vaccinations;
 pub mod visits;

@@ -638,3 +638,183 @@ pub fn normalise(name: &str) -> String {
         .join(" ")
         .to_lowercase()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(text: &str) -> Vec<String> {
+        match BvcProgramme::from_toml(text) {
+            Err(ProgrammeError::Invalid(problems)) => {
+                problems.iter().map(ToString::to_string).collect()
+            }
+            other => panic!("expected validation problems, got {other:?}"),
+        }
+    }
+
+    /// The embedded file with one piece of text replaced (which must be there).
+    fn edited(from: &str, to: &str) -> String {
+        assert!(EMBEDDED_TOML.contains(from), "{from}");
+        EMBEDDED_TOML.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn the_embedded_programme_is_valid_and_complete() {
+        let programme = BvcProgramme::embedded().expect("valid");
+        let keys: Vec<&str> = programme
+            .vaccination
+            .series
+            .iter()
+            .map(|s| s.key.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "rota", "dtp", "polio", "hib", "hepb", "pneumo", "mpr", "hpv"
+            ]
+        );
+        assert_eq!(programme.basprogram.visits.len(), 15);
+        assert_eq!(
+            toml_date(&programme.vaccination.schedule_date),
+            NaiveDate::from_ymd_opt(2025, 1, 1)
+        );
+        assert_eq!(BvcProgramme::load(None).expect("embedded"), programme);
+        assert_eq!(
+            BvcProgramme::from_config(&BvcProgrammeConfig::default()).expect("embedded"),
+            programme
+        );
+    }
+
+    #[test]
+    fn doses_out_of_order_are_named() {
+        let problems = invalid(&edited(
+            r#"{ recommended = "5m", late_after = "7m" },
+  { recommended = "12m", late_after = "15m" },
+  { recommended = "5y", late_after = "6y" },"#,
+            r#"{ recommended = "5m", late_after = "7m" },
+  { recommended = "4m", late_after = "15m" },
+  { recommended = "5y", late_after = "6y" },"#,
+        ));
+        assert_eq!(
+            problems,
+            [
+                "vaccination.series[dtp].doses[3]: doses out of order: recommended 4m is not after dose 2's 5m"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_late_threshold_before_the_recommended_age_is_named() {
+        let problems = invalid(&edited(
+            r#"{ recommended = "18m", late_after = "2y" }"#,
+            r#"{ recommended = "18m", late_after = "1y" }"#,
+        ));
+        assert_eq!(
+            problems,
+            ["vaccination.series[mpr].doses[1]: late_after 1y must come after recommended 18m"]
+        );
+    }
+
+    #[test]
+    fn insane_ages_unknown_series_and_duplicate_codes_are_named() {
+        let text = edited(r#"late_after = "school:9""#, r#"late_after = "25y""#);
+        let text = text.replacen(r#"covers = ["hpv"]"#, r#"covers = ["hvp"]"#, 1);
+        let text = text.replacen(r#"atc = ["J07BF03"]"#, r#"atc = ["J07CA09", "j07x"]"#, 1);
+        let problems = invalid(&text);
+        assert!(
+            problems.contains(
+                &"vaccination.series[dtp].doses[5]: late_after 25y is past 20 years of age"
+                    .to_owned()
+            ),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(&"vaccination.series[hpv]: no vaccine covers this series".to_owned()),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(&"vaccination.vaccines[HPV]: covers unknown series `hvp`".to_owned()),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(
+                &"vaccination.vaccines[Polio (IPV)]: ATC code J07CA09 is listed for two vaccines"
+                    .to_owned()
+            ),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(
+                &"vaccination.vaccines[Polio (IPV)]: `j07x` is not an ATC code such as J07CA09"
+                    .to_owned()
+            ),
+            "{problems:?}"
+        );
+        let message = BvcProgramme::from_toml(&text)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(message.is_err_and(|m| m.starts_with("the BVC programme file has 5 problem(s): ")));
+    }
+
+    #[test]
+    fn overlapping_visit_windows_are_named() {
+        let problems = invalid(&edited(
+            "recommended = \"4w\"\nfrom = \"21d\"",
+            "recommended = \"4w\"\nfrom = \"20d\"",
+        ));
+        assert_eq!(
+            problems,
+            [
+                "basprogram.visits[4v]: the window starting at 20d overlaps or precedes `hembesok`, which ends at 20d"
+            ]
+        );
+    }
+
+    #[test]
+    fn growth_units_and_ranges_are_checked() {
+        let text = edited("min = 30.0\nmax = 220.0", "min = 220.0\nmax = 30.0");
+        let text = text.replacen(
+            r#"{ unit = "g", factor = 0.001 }"#,
+            r#"{ unit = "g", factor = 0.0 }"#,
+            1,
+        );
+        let problems = invalid(&text);
+        assert_eq!(
+            problems,
+            [
+                "growth.measures[length]: the plausible range 220–30 must be positive and increasing",
+                "growth.measures[weight]: unit g: factor must be positive",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_ages_are_syntax_errors_with_the_place() {
+        let error = BvcProgramme::from_toml(&edited(
+            "key = \"rota\"",
+            "key = \"rota\"\ncolour = \"red\"",
+        ))
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+        let message = error.expect_err("unknown field");
+        assert!(message.contains("unknown field `colour`"), "{message}");
+        let error = BvcProgramme::from_toml(&edited(
+            r#"recommended = "6w""#,
+            r#"recommended = "6 veckor""#,
+        ))
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+        let message = error.expect_err("bad age");
+        assert!(message.contains("`6 veckor`"), "{message}");
+        assert!(message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_file_names_the_path() {
+        let path = Path::new("/nonexistent/bvc-programme.toml");
+        let message = BvcProgramme::load(Some(path))
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(message.is_err_and(|m| m.contains("/nonexistent/bvc-programme.toml")));
+    }
+}

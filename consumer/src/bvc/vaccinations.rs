@@ -360,3 +360,231 @@ pub fn evaluate(
     }
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bvc::testdata::{patient, vaccination, ymd};
+
+    fn programme() -> BvcProgramme {
+        BvcProgramme::embedded().expect("embedded programme")
+    }
+
+    fn run(
+        records: &[VaccinationMedicalRecordType],
+        birth: NaiveDate,
+        today: NaiveDate,
+    ) -> VaccinationStatus {
+        let mut foreign = 0;
+        let status = evaluate(
+            records,
+            &programme(),
+            &patient(birth, false),
+            birth,
+            today,
+            &mut foreign,
+        );
+        assert_eq!(foreign, 0);
+        status
+    }
+
+    fn dose<'a>(status: &'a VaccinationStatus, key: &str, number: usize) -> &'a DoseStatus {
+        let series = status.series.iter().find(|s| s.key == key).expect("series");
+        &series.doses[number - 1]
+    }
+
+    #[test]
+    fn a_dose_on_the_late_threshold_is_on_time_and_a_day_after_is_late() {
+        let birth = ymd(2020, 1, 15);
+        let pupil = patient(birth, false);
+        // DTP/polio/Hib dose 1: late after 4 months = 2020-05-15.
+        let on_time = [vaccination(
+            &pupil,
+            "v1",
+            ymd(2020, 5, 15),
+            Some("J07CA09"),
+            None,
+        )];
+        let status = run(&on_time, birth, ymd(2026, 1, 1));
+        assert_eq!(
+            dose(&status, "dtp", 1).late_after_date,
+            Some(ymd(2020, 5, 15))
+        );
+        assert_eq!(dose(&status, "dtp", 1).state, DoseState::Given);
+        assert_eq!(dose(&status, "hib", 1).state, DoseState::Given);
+        assert_eq!(dose(&status, "hepb", 1).state, DoseState::Given);
+
+        let late = [vaccination(
+            &pupil,
+            "v1",
+            ymd(2020, 5, 16),
+            Some("J07CA09"),
+            None,
+        )];
+        let status = run(&late, birth, ymd(2026, 1, 1));
+        assert_eq!(dose(&status, "dtp", 1).state, DoseState::GivenLate);
+        assert_eq!(dose(&status, "polio", 1).state, DoseState::GivenLate);
+        assert_eq!(dose(&status, "dtp", 1).state.label_sv(), "Sen");
+    }
+
+    #[test]
+    fn an_ungiven_dose_is_due_until_the_threshold_and_missing_the_day_after() {
+        let birth = ymd(2020, 1, 15);
+        let due = run(&[], birth, ymd(2020, 5, 15));
+        assert_eq!(dose(&due, "pneumo", 1).state, DoseState::Due);
+        assert_eq!(dose(&due, "pneumo", 2).state, DoseState::NotYetDue);
+        let missing = run(&[], birth, ymd(2020, 5, 16));
+        assert_eq!(dose(&missing, "pneumo", 1).state, DoseState::Missing);
+        assert_eq!(dose(&missing, "pneumo", 1).state.label_sv(), "Saknas");
+        assert_eq!(dose(&missing, "pneumo", 2).state, DoseState::NotYetDue);
+        // School-year doses: HPV in year 5 (born 2020: autumn 2031).
+        assert_eq!(
+            dose(&missing, "hpv", 1).recommended_date,
+            Some(ymd(2031, 8, 1))
+        );
+        assert_eq!(dose(&missing, "hpv", 1).recommended, "åk 5");
+    }
+
+    #[test]
+    fn the_same_vaccine_on_the_same_day_counts_once_and_is_listed() {
+        let birth = ymd(2020, 1, 15);
+        let pupil = patient(birth, false);
+        let records = [
+            vaccination(
+                &pupil,
+                "a",
+                ymd(2020, 4, 15),
+                Some("J07AL02"),
+                Some("Prevenar 13"),
+            ),
+            vaccination(&pupil, "b", ymd(2020, 4, 15), None, Some("prevenar  13")),
+            vaccination(&pupil, "c", ymd(2020, 6, 15), Some("J07AL02"), None),
+        ];
+        let status = run(&records, birth, ymd(2026, 1, 1));
+        assert_eq!(status.duplicates.len(), 1);
+        assert_eq!(status.duplicates[0].document_id, "b");
+        let given = |n| {
+            dose(&status, "pneumo", n)
+                .given
+                .as_ref()
+                .map(|g| g.document_id.clone())
+        };
+        assert_eq!(given(1).as_deref(), Some("a"));
+        assert_eq!(given(2).as_deref(), Some("c"));
+        assert_eq!(dose(&status, "pneumo", 3).state, DoseState::Missing);
+    }
+
+    #[test]
+    fn unknown_codes_and_products_are_listed_and_products_alone_are_matched() {
+        let birth = ymd(2020, 1, 15);
+        let pupil = patient(birth, false);
+        let records = [
+            vaccination(
+                &pupil,
+                "flu",
+                ymd(2022, 10, 3),
+                Some("J07BB02"),
+                Some("Vaxigrip Tetra"),
+            ),
+            vaccination(&pupil, "tbe", ymd(2022, 10, 3), None, Some("FSME-Immun")),
+            vaccination(&pupil, "mpr", ymd(2021, 7, 15), None, Some("Priorix")),
+            vaccination(&pupil, "future", ymd(2027, 1, 1), Some("J07BD52"), None),
+        ];
+        let status = run(&records, birth, ymd(2026, 1, 1));
+        let uncounted: Vec<&str> = status
+            .uncounted
+            .iter()
+            .map(|u| u.administration.document_id.as_str())
+            .collect();
+        assert_eq!(uncounted, ["flu", "tbe", "future"]);
+        assert!(status.uncounted[0].reason.contains("okänd kod"));
+        assert_eq!(
+            status.uncounted[0].administration.atc.as_deref(),
+            Some("J07BB02")
+        );
+        assert!(status.uncounted[2].reason.contains("framtiden"));
+        assert_eq!(dose(&status, "mpr", 1).state, DoseState::Given);
+        assert_eq!(
+            dose(&status, "mpr", 1)
+                .given
+                .as_ref()
+                .map(|g| g.age.as_str()),
+            Some("18 mån")
+        );
+    }
+
+    #[test]
+    fn doses_beyond_the_programme_are_extra() {
+        let birth = ymd(2020, 1, 15);
+        let pupil = patient(birth, false);
+        let records: Vec<_> = [
+            ymd(2020, 4, 15),
+            ymd(2020, 6, 15),
+            ymd(2021, 1, 15),
+            ymd(2021, 3, 1),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| vaccination(&pupil, &format!("h{i}"), *d, Some("J07CA09"), None))
+        .collect();
+        let status = run(&records, birth, ymd(2026, 1, 1));
+        let series = |key: &str| status.series.iter().find(|s| s.key == key).expect("series");
+        assert_eq!(series("hib").extra.len(), 1);
+        assert_eq!(series("hib").extra[0].document_id, "h3");
+        // The fourth DTP dose of the programme is the 5-year booster: counted there.
+        assert!(series("dtp").extra.is_empty());
+        assert_eq!(
+            dose(&status, "dtp", 4)
+                .given
+                .as_ref()
+                .map(|g| g.document_id.as_str()),
+            Some("h3")
+        );
+    }
+
+    #[test]
+    fn series_outside_the_programme_for_the_birth_date_are_marked_but_count_given_doses() {
+        // Rotavirus is in the programme from births on 2019-09-01.
+        let before = ymd(2019, 8, 31);
+        let status = run(&[], before, ymd(2026, 1, 1));
+        assert_eq!(dose(&status, "rota", 1).state, DoseState::NotInProgramme);
+        let pupil = patient(before, false);
+        let given = [vaccination(
+            &pupil,
+            "r",
+            ymd(2019, 10, 14),
+            Some("J07BH01"),
+            None,
+        )];
+        let status = run(&given, before, ymd(2026, 1, 1));
+        assert_eq!(dose(&status, "rota", 1).state, DoseState::Given);
+        let from = ymd(2019, 9, 1);
+        let status = run(&[], from, ymd(2026, 1, 1));
+        assert_eq!(dose(&status, "rota", 1).state, DoseState::Missing);
+    }
+
+    #[test]
+    fn nullified_and_foreign_records_are_left_out() {
+        let birth = ymd(2020, 1, 15);
+        let pupil = patient(birth, false);
+        let other = patient(ymd(2018, 5, 5), false);
+        let mut nullified = vaccination(&pupil, "n", ymd(2020, 4, 15), Some("J07CA09"), None);
+        nullified.vaccination_medical_record_header.nullified = Some(true);
+        let records = [
+            nullified,
+            vaccination(&other, "o", ymd(2020, 4, 15), Some("J07CA09"), None),
+        ];
+        let mut foreign = 0;
+        let status = evaluate(
+            &records,
+            &programme(),
+            &pupil,
+            birth,
+            ymd(2026, 1, 1),
+            &mut foreign,
+        );
+        assert_eq!(foreign, 1);
+        assert_eq!(status.nullified, 1);
+        assert_eq!(dose(&status, "dtp", 1).state, DoseState::Missing);
+    }
+}

@@ -252,3 +252,146 @@ pub fn evaluate(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bvc::testdata::{BVC_UNIT, contact, note, patient, ymd};
+
+    fn run(
+        contacts: &[CareContactType],
+        notes: &[CareDocumentationType],
+        birth: NaiveDate,
+        today: NaiveDate,
+    ) -> Vec<VisitStatus> {
+        let programme = BvcProgramme::embedded().expect("programme");
+        let mut foreign = 0;
+        evaluate(
+            contacts,
+            notes,
+            &programme,
+            &patient(birth, false),
+            birth,
+            today,
+            &mut foreign,
+        )
+    }
+
+    fn state(visits: &[VisitStatus], key: &str) -> VisitState {
+        visits
+            .iter()
+            .find(|v| v.key == key)
+            .map(|v| v.state)
+            .expect("visit")
+    }
+
+    #[test]
+    fn a_held_bvc_visit_in_the_window_counts_up_to_its_last_day() {
+        let birth = ymd(2020, 1, 1);
+        let pupil = patient(birth, false);
+        // 3 months: days 71–108, so 2020-03-12 to 2020-04-18.
+        let contacts = [
+            contact(
+                &pupil,
+                "a",
+                ymd(2020, 4, 18),
+                "1",
+                "Hälsobesök 3 månader",
+                BVC_UNIT,
+                "Avslutad",
+            ),
+            contact(
+                &pupil,
+                "b",
+                ymd(2020, 4, 19),
+                "1",
+                "Hälsobesök",
+                BVC_UNIT,
+                "Avslutad",
+            ),
+        ];
+        let visits = run(&contacts, &[], birth, ymd(2026, 1, 1));
+        let three = visits.iter().find(|v| v.key == "3m").expect("3m");
+        assert_eq!(three.to_date, Some(ymd(2020, 4, 18)));
+        assert_eq!(three.state, VisitState::Attended);
+        assert_eq!(
+            three.evidence.as_ref().map(|e| e.age.as_str()),
+            Some("3 mån")
+        );
+        // The day after belongs to the next window (4 months).
+        assert_eq!(state(&visits, "4m"), VisitState::Attended);
+        assert_eq!(state(&visits, "5m"), VisitState::Missing);
+        assert_eq!(state(&visits, "5m").label_sv(), "Saknas");
+    }
+
+    #[test]
+    fn phone_calls_cancelled_visits_and_other_units_do_not_count() {
+        let birth = ymd(2020, 1, 1);
+        let pupil = patient(birth, false);
+        let day = ymd(2020, 7, 10); // 6 months
+        let contacts = [
+            contact(
+                &pupil,
+                "phone",
+                day,
+                "2",
+                "Telefonsamtal BVC",
+                BVC_UNIT,
+                "Avslutad",
+            ),
+            contact(
+                &pupil,
+                "off",
+                day,
+                "1",
+                "Hälsobesök 6 månader",
+                BVC_UNIT,
+                "Inställd",
+            ),
+            contact(
+                &pupil,
+                "er",
+                day,
+                "1",
+                "Hälsobesök",
+                "Akutmottagningen Barn",
+                "Avslutad",
+            ),
+        ];
+        let visits = run(&contacts, &[], birth, ymd(2026, 1, 1));
+        assert_eq!(state(&visits, "6m"), VisitState::Missing);
+        // A visit note from the BVC counts on its own; a school note does not.
+        let notes = [
+            note(
+                &pupil,
+                "n1",
+                day,
+                "bes",
+                "Hälsobesök 6 månader",
+                "Text",
+                BVC_UNIT,
+            ),
+            note(
+                &pupil,
+                "n2",
+                ymd(2020, 9, 10),
+                "bes",
+                "Besök",
+                "Text",
+                "Elevhälsan Björkskolan",
+            ),
+        ];
+        let visits = run(&contacts, &notes, birth, ymd(2026, 1, 1));
+        assert_eq!(state(&visits, "6m"), VisitState::Attended);
+        assert_eq!(state(&visits, "8m"), VisitState::Missing);
+    }
+
+    #[test]
+    fn windows_ahead_and_around_today_are_not_missing() {
+        let birth = ymd(2020, 1, 1);
+        let visits = run(&[], &[], birth, ymd(2020, 1, 30)); // day 29: the 4-week window
+        assert_eq!(state(&visits, "hembesok"), VisitState::Missing);
+        assert_eq!(state(&visits, "4v"), VisitState::Ongoing);
+        assert_eq!(state(&visits, "6-8v"), VisitState::NotYetDue);
+    }
+}
