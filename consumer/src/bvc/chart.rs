@@ -322,3 +322,175 @@ impl GrowthChart {
         self.render()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bvc::growth;
+    use crate::bvc::programme::BvcProgramme;
+    use crate::bvc::testdata::{BVC_UNIT, observation, patient, xml_elements, ymd};
+
+    const HOSTILE: &str = "<script>alert(\"x\")</script> & 'Co'";
+
+    fn growth_of(groups: &[npo_contracts::healthcond_basic::ObservationGroupType]) -> GrowthStatus {
+        let birth = ymd(2020, 1, 1);
+        let programme = BvcProgramme::embedded().expect("programme");
+        let mut foreign = 0;
+        growth::evaluate(
+            groups,
+            &programme,
+            &patient(birth, false),
+            birth,
+            ymd(2026, 1, 1),
+            &mut foreign,
+        )
+    }
+
+    fn sample() -> Vec<npo_contracts::healthcond_basic::ObservationGroupType> {
+        let p = patient(ymd(2020, 1, 1), false);
+        vec![
+            observation(
+                &p,
+                "l1",
+                ymd(2020, 1, 10),
+                "248334005",
+                "50.5",
+                "cm",
+                BVC_UNIT,
+            ),
+            observation(
+                &p,
+                "l2",
+                ymd(2020, 4, 2),
+                "248334005",
+                "61.0",
+                "cm",
+                BVC_UNIT,
+            ),
+            observation(
+                &p,
+                "l3",
+                ymd(2021, 1, 5),
+                "248334005",
+                "75.2",
+                "cm",
+                HOSTILE,
+            ),
+            observation(
+                &p,
+                "w1",
+                ymd(2020, 1, 10),
+                "27113001",
+                "3.61",
+                "kg",
+                BVC_UNIT,
+            ),
+            observation(&p, "w2", ymd(2021, 1, 5), "27113001", "9.8", "kg", BVC_UNIT),
+        ]
+    }
+
+    #[test]
+    fn the_svg_is_well_formed_accessible_and_has_every_point() {
+        let chart = GrowthChart::from_growth(&growth_of(&sample()), "t").expect("points");
+        let svg = chart.render_svg().expect("render");
+        let elements = xml_elements(&svg);
+        let root = &elements[0];
+        assert_eq!(root.name, "svg");
+        assert_eq!(root.attributes.get("role").map(String::as_str), Some("img"));
+        assert_eq!(
+            root.attributes.get("aria-label").map(String::as_str),
+            Some("Tillväxtkurva: längd, vikt och huvudomfång efter ålder")
+        );
+        assert_eq!(
+            root.attributes.get("aria-describedby").map(String::as_str),
+            Some("t-desc")
+        );
+        let desc = elements.iter().find(|e| e.name == "desc").expect("desc");
+        assert!(
+            desc.text.contains("längd 3 mätningar, 50,5–75,2 cm"),
+            "{}",
+            desc.text
+        );
+        // Two panels (no head circumference measured), three plus two points.
+        let panels: Vec<_> = elements.iter().filter(|e| e.name == "g").collect();
+        assert_eq!(panels.len(), 2);
+        assert_eq!(
+            panels[0].attributes.get("aria-label").map(String::as_str),
+            Some("Längd i cm efter ålder, 3 mätningar")
+        );
+        let circles = elements.iter().filter(|e| e.name == "circle").count();
+        assert_eq!(circles, 5);
+        let titles: Vec<&str> = elements
+            .iter()
+            .filter(|e| e.name == "title")
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(
+            titles.contains(&"Längd: 61,0 cm vid 3 mån (2020-04-02, BVC Vårdcentralen Solbacken)"),
+            "{titles:?}"
+        );
+        // The hostile unit name arrives as text, escaped in the markup.
+        assert!(
+            titles.contains(&format!("Längd: 75,2 cm vid 12 mån (2021-01-05, {HOSTILE})").as_str()),
+            "{titles:?}"
+        );
+        assert!(!svg.contains("<script"));
+        assert!(svg.contains("&#60;script&#62;"));
+        // Age labels: months up to two years.
+        let labels: Vec<&str> = elements
+            .iter()
+            .filter(|e| e.name == "text")
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(
+            labels.contains(&"12 mån")
+                && labels.contains(&"Ålder")
+                && labels.contains(&"Längd (cm)"),
+            "{labels:?}"
+        );
+    }
+
+    #[test]
+    fn points_sit_where_their_values_are() {
+        let chart = GrowthChart::from_growth(&growth_of(&sample()), "t").expect("points");
+        let length = &chart.panels[0];
+        let y = |p: &ChartPoint| p.cy.parse::<f64>().expect("number");
+        let x = |p: &ChartPoint| p.cx.parse::<f64>().expect("number");
+        // Older and longer: further right and higher up (smaller y).
+        assert!(
+            x(&length.points[0]) < x(&length.points[1])
+                && x(&length.points[1]) < x(&length.points[2])
+        );
+        assert!(
+            y(&length.points[0]) > y(&length.points[1])
+                && y(&length.points[1]) > y(&length.points[2])
+        );
+        assert_eq!(length.line.split(' ').count(), 3);
+    }
+
+    #[test]
+    fn the_output_is_deterministic_and_independent_of_record_order() {
+        let mut reversed = sample();
+        reversed.reverse();
+        let a = GrowthChart::from_growth(&growth_of(&sample()), "t")
+            .expect("points")
+            .render_svg()
+            .expect("render");
+        let b = GrowthChart::from_growth(&growth_of(&reversed), "t")
+            .expect("points")
+            .render_svg()
+            .expect("render");
+        assert_eq!(a, b);
+        assert!(GrowthChart::from_growth(&growth_of(&[]), "t").is_none());
+    }
+
+    #[test]
+    fn older_children_get_year_labels() {
+        let (end, ticks) = age_axis(150.0);
+        assert_eq!(end, 168.0);
+        assert_eq!(ticks[1].1, "2 år");
+        let (end, ticks) = age_axis(5.0);
+        assert_eq!(end, 6.0);
+        assert_eq!(ticks.last().map(|t| t.1.as_str()), Some("6 mån"));
+    }
+}

@@ -181,3 +181,183 @@ impl BvcSummary {
         self.visits.iter().filter(|v| v.state == state).count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bvc::testdata::{
+        BVC_UNIT, contact, note, observation, patient, vaccination, xml_elements, ymd,
+    };
+
+    const HOSTILE: &str = "<img src=x onerror=alert(1)> & \"citat\"";
+
+    #[test]
+    fn a_samordningsnummer_gives_the_real_birth_date() {
+        let birth = ymd(2019, 9, 10);
+        let pupil = patient(birth, true);
+        assert_eq!(&pupil.as_str()[6..8], "70");
+        let records = [vaccination(
+            &pupil,
+            "r1",
+            ymd(2019, 10, 25),
+            Some("J07BH01"),
+            None,
+        )];
+        let inputs = BvcInputs {
+            vaccinations: &records,
+            ..BvcInputs::default()
+        };
+        let programme = BvcProgramme::embedded().expect("programme");
+        let summary = summarise(&inputs, &programme, &pupil, ymd(2026, 11, 1)).expect("summary");
+        assert_eq!(summary.birth_date, birth);
+        assert!(summary.samordningsnummer);
+        assert_eq!(summary.foreign_records, 0);
+        let rota = &summary.vaccinations.series[0];
+        assert!(rota.in_programme, "born after 2019-09-01");
+        assert_eq!(rota.doses[0].state, DoseState::Given);
+        assert_eq!(
+            rota.doses[0].given.as_ref().map(|g| g.age.as_str()),
+            Some("6 veckor")
+        );
+        assert_eq!(rota.doses[1].state, DoseState::Missing);
+        assert_eq!(summary.age, "7 år 1 mån");
+    }
+
+    #[test]
+    fn a_day_before_birth_is_refused() {
+        let programme = BvcProgramme::embedded().expect("programme");
+        let pupil = patient(ymd(2020, 5, 5), false);
+        let result = summarise(&BvcInputs::default(), &programme, &pupil, ymd(2020, 5, 4));
+        assert_eq!(result.err(), Some(SummaryError::BeforeBirth));
+    }
+
+    #[test]
+    fn the_fragment_is_well_formed_swedish_and_escapes_record_text() {
+        let birth = ymd(2020, 1, 1);
+        let p = patient(birth, false);
+        let vaccinations = [vaccination(
+            &p,
+            "v1",
+            ymd(2020, 4, 1),
+            Some("J07CA09"),
+            Some("Infanrix hexa"),
+        )];
+        let observations = [
+            observation(
+                &p,
+                "o1",
+                ymd(2020, 1, 10),
+                "248334005",
+                "50.5",
+                "cm",
+                BVC_UNIT,
+            ),
+            observation(
+                &p,
+                "o2",
+                ymd(2020, 4, 1),
+                "248334005",
+                "61.0",
+                "cm",
+                BVC_UNIT,
+            ),
+            observation(&p, "o3", ymd(2020, 4, 1), "27113001", "-1", "kg", BVC_UNIT),
+        ];
+        let notes = [
+            note(
+                &p,
+                "n1",
+                ymd(2020, 4, 1),
+                "bes",
+                "Hälsobesök 3 månader",
+                HOSTILE,
+                BVC_UNIT,
+            ),
+            note(
+                &p,
+                "n2",
+                ymd(2026, 6, 10),
+                "sam",
+                HOSTILE,
+                "Sammanfattning",
+                BVC_UNIT,
+            ),
+            note(
+                &p,
+                "n3",
+                ymd(2026, 9, 10),
+                "bes",
+                "Hälsobesök förskoleklass",
+                "Text",
+                "Elevhälsan Björkskolan",
+            ),
+        ];
+        let contacts = [contact(
+            &p,
+            "c1",
+            ymd(2020, 4, 1),
+            "1",
+            "Hälsobesök 3 månader",
+            BVC_UNIT,
+            "Avslutad",
+        )];
+        let inputs = BvcInputs {
+            vaccinations: &vaccinations,
+            observations: &observations,
+            notes: &notes,
+            care_contacts: &contacts,
+        };
+        let programme = BvcProgramme::embedded().expect("programme");
+        let summary = summarise(&inputs, &programme, &p, ymd(2026, 11, 1)).expect("summary");
+        // Newest first; the school's note is not a BVC note.
+        let titles: Vec<Option<&str>> = summary
+            .notes
+            .notes
+            .iter()
+            .map(|n| n.title.as_deref())
+            .collect();
+        assert_eq!(titles, [Some(HOSTILE), Some("Hälsobesök 3 månader")]);
+        assert_eq!(summary.notes.other_units, 1);
+
+        let html = summary.render().expect("render");
+        assert!(!html.contains("<img"), "unescaped record text");
+        let elements = xml_elements(&html);
+        let text_of = |name: &str| -> Vec<String> {
+            elements
+                .iter()
+                .filter(|e| e.name == name)
+                .map(|e| e.text.trim().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            text_of("h3"),
+            [
+                "Vaccinationer",
+                "Tillväxt",
+                "Hälsobesök enligt basprogrammet",
+                "BVC-anteckningar"
+            ]
+        );
+        assert!(text_of("h4").contains(&HOSTILE.to_owned()));
+        assert!(text_of("div").contains(&HOSTILE.to_owned()));
+        let statuses = text_of("span");
+        assert!(statuses.contains(&"Given".to_owned()) && statuses.contains(&"Saknas".to_owned()));
+        assert!(statuses.contains(&"Genomfört".to_owned()));
+        // The chart and its table alternative; the negative weight is listed as rejected.
+        assert_eq!(elements.iter().filter(|e| e.name == "svg").count(), 1);
+        assert_eq!(elements.iter().filter(|e| e.name == "circle").count(), 2);
+        let cells = text_of("td");
+        assert!(cells.contains(&"61,0 cm".to_owned()));
+        assert!(cells.contains(&"Värdet är noll eller negativt".to_owned()));
+        // One row per dose of the programme, one per visit.
+        let dose_rows: usize = programme
+            .vaccination
+            .series
+            .iter()
+            .map(|s| s.doses.len())
+            .sum();
+        let rows = elements.iter().filter(|e| e.name == "tr").count();
+        let header_rows = elements.iter().filter(|e| e.name == "thead").count();
+        assert_eq!(rows, header_rows + dose_rows + 2 + 1 + 15);
+    }
+}

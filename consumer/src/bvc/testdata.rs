@@ -166,3 +166,74 @@ pub fn note(
         _ => unreachable!(),
     }
 }
+
+/// An element of a parsed XML document: name, attributes (unescaped) and its own
+/// text (unescaped, children's text not included).
+#[derive(Debug, Clone, Default)]
+pub struct XmlElement {
+    pub name: String,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    pub text: String,
+}
+
+/// Parses `document` as XML (failing the test when it is not well-formed) and lists its
+/// elements in document order.
+pub fn xml_elements(document: &str) -> Vec<XmlElement> {
+    use quick_xml::events::{BytesStart, Event};
+    let mut reader = quick_xml::Reader::from_str(document);
+    let mut done: Vec<XmlElement> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    let element = |start: &BytesStart<'_>| XmlElement {
+        name: start.name().as_ref().to_owned(),
+        attributes: start
+            .attributes()
+            .map(|a| {
+                let a = a.expect("well-formed attribute");
+                (
+                    a.key.as_ref().to_owned(),
+                    a.normalized_value(quick_xml::XmlVersion::default())
+                        .expect("attribute value")
+                        .into_owned(),
+                )
+            })
+            .collect(),
+        text: String::new(),
+    };
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(start) => {
+                done.push(element(&start));
+                open.push(done.len() - 1);
+            }
+            Event::Empty(start) => done.push(element(&start)),
+            Event::End(_) => {
+                open.pop().expect("balanced");
+            }
+            Event::Text(text) => {
+                if let Some(&i) = open.last() {
+                    done[i].text.push_str(&text.xml10_content());
+                }
+            }
+            Event::GeneralRef(reference) => {
+                let resolved = match reference.resolve_char_ref().expect("char ref") {
+                    Some(c) => c.to_string(),
+                    None => match reference.xml10_content().as_ref() {
+                        "lt" => "<".to_owned(),
+                        "gt" => ">".to_owned(),
+                        "amp" => "&".to_owned(),
+                        "quot" => "\"".to_owned(),
+                        "apos" => "'".to_owned(),
+                        other => panic!("unknown entity &{other};"),
+                    },
+                };
+                if let Some(&i) = open.last() {
+                    done[i].text.push_str(&resolved);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(open.is_empty(), "unclosed elements");
+    done
+}
