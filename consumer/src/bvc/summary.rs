@@ -159,25 +159,13 @@ impl BvcSummary {
         !self.notes.notes.is_empty() || self.visits.iter().any(|v| v.state == VisitState::Attended)
     }
 
-    /// Number of doses in a state (for the counts line).
-    pub fn doses(&self, state: &str) -> usize {
-        let state = match state {
-            "given" => DoseState::Given,
-            "late" => DoseState::GivenLate,
-            "missing" => DoseState::Missing,
-            "due" => DoseState::Due,
-            _ => return 0,
-        };
+    /// Number of doses in a state.
+    pub fn doses_in(&self, state: DoseState) -> usize {
         self.vaccinations.count(state)
     }
 
-    /// Number of basprogram visits attended and missing.
-    pub fn visits_in(&self, state: &str) -> usize {
-        let state = match state {
-            "attended" => VisitState::Attended,
-            "missing" => VisitState::Missing,
-            _ => return 0,
-        };
+    /// Number of basprogram visits in a state.
+    pub fn visits_in(&self, state: VisitState) -> usize {
         self.visits.iter().filter(|v| v.state == state).count()
     }
 }
@@ -343,6 +331,19 @@ mod tests {
         let statuses = text_of("span");
         assert!(statuses.contains(&"Given".to_owned()) && statuses.contains(&"Saknas".to_owned()));
         assert!(statuses.contains(&"Genomfört".to_owned()));
+        let paragraphs = text_of("p");
+        assert!(
+            paragraphs
+                .iter()
+                .any(|p| p.contains("4 givna, 0 sena, 16 saknas, 0 aktuella")),
+            "{paragraphs:?}"
+        );
+        assert!(
+            paragraphs
+                .iter()
+                .any(|p| p.ends_with("1 genomförda, 14 saknas.")),
+            "{paragraphs:?}"
+        );
         // The chart and its table alternative; the negative weight is listed as rejected.
         assert_eq!(elements.iter().filter(|e| e.name == "svg").count(), 1);
         assert_eq!(elements.iter().filter(|e| e.name == "circle").count(), 2);
