@@ -16,7 +16,7 @@ const PANEL_HEIGHT: f64 = 230.0;
 /// Left margin (y labels).
 const LEFT: f64 = 64.0;
 /// Right margin.
-const RIGHT: f64 = 20.0;
+const RIGHT: f64 = 36.0;
 /// Space above the plot (panel title).
 const TOP: f64 = 30.0;
 /// Space below the plot (x labels and axis title).
