@@ -9,6 +9,7 @@
 //! every record), [`window`] (time-window policy), [`pdl`] (the gates), [`session`]
 //! (sessions, CSRF, pupil handles) and [`web`] (routes and pages).
 
+pub mod bvc;
 pub mod config;
 pub mod db;
 pub mod error;
