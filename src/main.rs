@@ -8,6 +8,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod demo;
+
 /// NPÖ-style journal sharing for Swedish school health care.
 #[derive(Debug, Parser)]
 #[command(name = "npo", version, about)]
@@ -40,6 +42,9 @@ enum Command {
         #[command(subcommand)]
         command: ConsumerCommand,
     },
+    /// The whole system on the embedded default: test PKI, the platform mock, two
+    /// seeded producers (BVC and school health) and the school-nurse app, until Ctrl-C.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,7 +168,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Producer { command } => producer(command),
         Command::Platform { command } => platform(command),
         Command::Consumer { command } => consumer(command),
+        Command::Demo(args) => run_demo(&args),
     }
+}
+
+fn run_demo(args: &demo::DemoArgs) -> anyhow::Result<()> {
+    let layout = demo::DemoLayout::new(args)?;
+    demo::prepare(&layout)?;
+    let seeded = demo::seed_if_new(&layout)?;
+    if args.prepare_only {
+        return Ok(demo::print_prepared(&layout, &seeded)?);
+    }
+    actix_web::rt::System::new().block_on(demo::run(&layout, |ports| {
+        if let Err(e) = demo::print_banner(&layout, ports, &seeded) {
+            tracing::warn!(error = %e, "cannot print the demo banner");
+        }
+    }))
 }
 
 fn consumer(command: ConsumerCommand) -> anyhow::Result<()> {
