@@ -119,11 +119,19 @@ async fn broken_diagnosis(req: HttpRequest, body: web::Bytes) -> HttpResponse {
         let mut foreign = diagnosis(&all, "dia-in-a");
         foreign.diagnosis_header.document_id = "dia-foreign".into();
         foreign.diagnosis_header.source_system_hsa_id = OTHER_SOURCE_SYSTEM.into();
-        let records = ["dia-in-a", "dia-in-b", "dia-start", "dia-end"]
-            .iter()
-            .map(|id| diagnosis(&all, id))
-            .chain([foreign])
-            .collect();
+        let records = [
+            "dia-in-a",
+            "dia-in-b",
+            "dia-start",
+            "dia-end",
+            "dia-edge-signature",
+            "dia-edge-diagnosis",
+            "dia-edge-signature-end",
+        ]
+        .iter()
+        .map(|id| diagnosis(&all, id))
+        .chain([foreign])
+        .collect();
         return xml(ok(records, &fresh()));
     }
     if !request.care_unit_hsa_id.is_empty() {
