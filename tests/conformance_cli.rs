@@ -129,7 +129,7 @@ async fn conformance_against_our_producer_passes_and_fails_with_exit_codes() {
     );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["ok"], true);
-    assert_eq!(json["passed"], 48);
+    assert_eq!(json["passed"], 49);
     assert_eq!(json["failed"], 0);
     assert_eq!(json["contracts"].as_array().unwrap().len(), 6);
 

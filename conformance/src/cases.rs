@@ -32,11 +32,14 @@ pub enum Case {
     CareContactWithoutSourceSystem,
     /// sourceSystemHSAId other than the LogicalAddress: invalid request.
     SourceSystemMismatch,
+    /// Active Medication (GetMedicationHistory): `prescriptionStatus` Active asked for,
+    /// every record returned active.
+    ActiveMedication,
 }
 
 impl Case {
     /// Every case, in the order they run.
-    pub const ALL: [Case; 10] = [
+    pub const ALL: [Case; 11] = [
         Case::Basic,
         Case::DateBoundaries,
         Case::CareUnitFilter,
@@ -47,6 +50,7 @@ impl Case {
         Case::NonExistentCareContact,
         Case::CareContactWithoutSourceSystem,
         Case::SourceSystemMismatch,
+        Case::ActiveMedication,
     ];
 
     /// The key of the case in the test-data file.
@@ -62,6 +66,7 @@ impl Case {
             Case::NonExistentCareContact => "non_existent_care_contact",
             Case::CareContactWithoutSourceSystem => "care_contact_without_source_system",
             Case::SourceSystemMismatch => "source_system_mismatch",
+            Case::ActiveMedication => "active_medication",
         }
     }
 
@@ -78,11 +83,15 @@ impl Case {
             Case::NonExistentCareContact => "NonExistentCareContactId",
             Case::CareContactWithoutSourceSystem => "CareContactIdWithoutSourceSystemHSAId",
             Case::SourceSystemMismatch => "SourceSystemHSAIdAndLogicalAddress",
+            Case::ActiveMedication => "ActiveMedication",
         }
     }
 
     /// Whether `contract`'s request has the fields this case needs.
     pub fn applies_to(self, contract: Contract) -> bool {
+        if self == Case::ActiveMedication {
+            return contract == Contract::GetMedicationHistory;
+        }
         match contract {
             Contract::GetDiagnosis | Contract::GetVaccinationHistory => {
                 self != Case::CareGiverFilter
@@ -110,6 +119,7 @@ impl Case {
                 "GetObservations 1 has no official suite; the project cases are basic, \
                  date_boundaries and non_existent_patient"
             }
+            (_, Case::ActiveMedication) => "only GetMedicationHistory has prescriptionStatus",
             _ => "the request has no careGiverHSAId",
         }
     }
@@ -193,6 +203,7 @@ impl Case {
                 | Case::CareGiverFilter
                 | Case::HttpHeaderFilter
                 | Case::NonExistentPatient
+                | Case::ActiveMedication
         ) {
             need(
                 data.care_contact_ids.is_empty(),
@@ -238,6 +249,7 @@ impl Case {
             care_giver_hsa_ids: data.care_giver_hsa_ids.clone(),
             source_system_hsa_id: source_system,
             care_contact_ids: data.care_contact_ids.clone(),
+            only_active: self == Case::ActiveMedication,
         }
     }
 
@@ -370,6 +382,14 @@ impl Case {
                             shown(&contact)
                         ));
                     }
+                }
+                Case::ActiveMedication
+                    if record.prescription_status.as_deref() != Some("Active") =>
+                {
+                    verdict.fail(format!(
+                        "record {id} has prescriptionStatus {}, Active was asked for",
+                        shown(&record.prescription_status)
+                    ));
                 }
                 _ => {}
             }

@@ -74,6 +74,8 @@ pub struct ContractData {
     pub care_contact_without_source_system: Option<CaseData>,
     /// SourceSystemHSAId different from the LogicalAddress (invalid request).
     pub source_system_mismatch: Option<CaseData>,
+    /// Active Medication (GetMedicationHistory only).
+    pub active_medication: Option<CaseData>,
 }
 
 impl ContractData {
@@ -92,6 +94,7 @@ impl ContractData {
                 self.care_contact_without_source_system.as_ref()
             }
             Case::SourceSystemMismatch => self.source_system_mismatch.as_ref(),
+            Case::ActiveMedication => self.active_medication.as_ref(),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Query {
     pub source_system_hsa_id: Option<String>,
     /// Care contacts asked for.
     pub care_contact_ids: Vec<String>,
+    /// Ask for active prescriptions only (GetMedicationHistory `prescriptionStatus`).
+    pub only_active: bool,
 }
 
 /// A decoded answer.
@@ -54,6 +56,8 @@ pub struct RecordView {
     pub care_giver: Option<String>,
     /// The care contact the record belongs to.
     pub care_contact_id: Option<String>,
+    /// `prescriptionStatus` (GetMedicationHistory).
+    pub prescription_status: Option<String>,
     /// Broken field rules of the contract (forbidden fields, nullified records, CV rule...).
     pub problems: Vec<String>,
 }

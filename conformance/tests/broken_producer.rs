@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use npo_conformance::{Status, TestData, run};
 use npo_contracts::get_diagnosis::{GetDiagnosis, GetDiagnosisResponse};
+use npo_contracts::get_medication_history::{GetMedicationHistory, GetMedicationHistoryResponse};
 use npo_contracts::get_vaccination_history::{
     GetVaccinationHistory, GetVaccinationHistoryResponse,
 };
@@ -185,6 +186,34 @@ async fn broken_vaccination(body: web::Bytes) -> HttpResponse {
     )))
 }
 
+/// GetMedicationHistory sending a replaced (Inactive) prescription when Active is asked for.
+async fn broken_medication(body: web::Bytes) -> HttpResponse {
+    let json = std::fs::read(example("npo-producer-import.json")).unwrap();
+    let document = npo_producer::import::read(&json, &Default::default()).unwrap();
+    let request = soap::decode_request::<GetMedicationHistory>(&body)
+        .unwrap()
+        .body;
+    assert!(request.prescription_status.is_some());
+    let records = document
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            ImportRecord::Medication(m) => m.to_contract(),
+            _ => None,
+        })
+        .filter(|m| {
+            ["lm-in-a", "lm-in-b", "lm-inactive"]
+                .contains(&m.medication_medical_record_header.document_id.as_str())
+        })
+        .collect();
+    xml(soap::encode(&Envelope::bare(
+        GetMedicationHistoryResponse {
+            medication_medical_record: records,
+            result: ResultType::ok(uuid::Uuid::new_v4().to_string()),
+        },
+    )))
+}
+
 /// The double on port 0 with the producer certificate of `pki`.
 fn start_double(pki: &Pki) -> (u16, actix_web::dev::ServerHandle) {
     let tls = npo_pki::mtls_acceptor(
@@ -202,6 +231,10 @@ fn start_double(pki: &Pki) -> (u16, actix_web::dev::ServerHandle) {
             .route(
                 "/GetVaccinationHistory/2/rivtabp21",
                 web::post().to(broken_vaccination),
+            )
+            .route(
+                "/GetMedicationHistory/2/rivtabp21",
+                web::post().to(broken_medication),
             )
     })
     .workers(1)
@@ -235,6 +268,17 @@ fn double_data() -> TestData {
     vaccination.non_existent_care_contact = None;
     vaccination.care_contact_without_source_system = None;
     vaccination.source_system_mismatch = None;
+    let medication = data.get_medication_history.as_mut().unwrap();
+    let active = medication.active_medication.take();
+    *medication = Default::default();
+    medication.active_medication = active;
+    // The double returns it, so this case fails only on the status.
+    medication
+        .active_medication
+        .as_mut()
+        .unwrap()
+        .unexpected_document_ids
+        .clear();
     data
 }
 
@@ -249,6 +293,7 @@ async fn each_broken_answer_fails_its_case_with_the_reason() {
     let contracts = [
         npo_conformance::contract_by_name("GetDiagnosis").unwrap(),
         npo_conformance::contract_by_name("GetVaccinationHistory").unwrap(),
+        npo_conformance::contract_by_name("GetMedicationHistory").unwrap(),
     ];
     let report = run(&target, &double_data(), &contracts).await.unwrap();
     let human = report.to_human();
@@ -332,11 +377,16 @@ async fn each_broken_answer_fails_its_case_with_the_reason() {
         "Basic",
         &["record vac-in-a: nullified missing (the suite requires it in every record)"],
     );
+    failed(
+        "GetMedicationHistory",
+        "ActiveMedication",
+        &["record lm-inactive has prescriptionStatus Inactive, Active was asked for"],
+    );
     let skipped = report
         .case("GetVaccinationHistory", "DateBoundaries")
         .unwrap();
     assert_eq!(skipped.status, Status::Skip);
-    assert_eq!(report.failed, 9, "{human}");
+    assert_eq!(report.failed, 10, "{human}");
 
     // Patient numbers never appear in the report.
     assert!(!report.to_json().contains("201403129800"));

@@ -13,7 +13,7 @@ use support::*;
 const EXPECTED: &[(&str, usize)] = &[
     ("GetDiagnosis", 9),
     ("GetCareContacts", 10),
-    ("GetMedicationHistory", 10),
+    ("GetMedicationHistory", 11),
     ("GetVaccinationHistory", 9),
     ("GetCareDocumentation", 7),
     ("GetObservations", 3),

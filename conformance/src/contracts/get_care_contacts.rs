@@ -77,6 +77,7 @@ fn view(contact: &CareContactType) -> RecordView {
         care_unit: author.healthcare_professional_care_unit_hsa_id.clone(),
         care_giver: author.healthcare_professional_care_giver_hsa_id.clone(),
         care_contact_id: Some(header.document_id.clone()),
+        prescription_status: None,
         problems,
     }
 }

@@ -79,6 +79,7 @@ fn view(record: &CareDocumentationType) -> RecordView {
         care_unit: hsa(access.accountable_care_unit.as_ref()),
         care_giver: hsa(access.accountable_healthcare_provider.as_ref()),
         care_contact_id: None,
+        prescription_status: None,
         problems,
     }
 }

@@ -1,7 +1,7 @@
 //! GetMedicationHistory 2 (suite: clinicalprocess_activityprescription_actoutcome 2).
 
 use npo_contracts::actoutcome::{
-    DatePeriodType, MedicationMedicalRecordType, TypeOfPrescriptionEnum,
+    DatePeriodType, MedicationMedicalRecordType, PrescriptionStatusEnum, TypeOfPrescriptionEnum,
 };
 use npo_contracts::get_medication_history::GetMedicationHistory;
 use npo_contracts::soap::{self, SoapError};
@@ -22,7 +22,7 @@ pub fn request(query: &Query) -> String {
         source_system_hsa_id: query.source_system_hsa_id.clone(),
         care_contact_id: query.care_contact_ids.clone(),
         prescription_chain_id: None,
-        prescription_status: None,
+        prescription_status: query.only_active.then_some(PrescriptionStatusEnum::Active),
     };
     soap::encode_request(&query.logical_address, &request)
 }
@@ -84,6 +84,7 @@ fn view(record: &MedicationMedicalRecordType) -> RecordView {
         care_unit: author.healthcare_professional_care_unit_hsa_id.clone(),
         care_giver: author.healthcare_professional_care_giver_hsa_id.clone(),
         care_contact_id: header.care_contact_id.clone(),
+        prescription_status: Some(prescription.prescription_status.as_str().to_owned()),
         problems,
     }
 }

@@ -47,6 +47,7 @@ pub fn answer(body: &[u8]) -> Result<Answer, SoapError> {
                 care_unit: care_unit.map(|u| u.id.extension.clone()),
                 care_giver: care_unit.map(|u| u.care_giver.id.extension.clone()),
                 care_contact_id: None,
+                prescription_status: None,
                 problems: Vec::new(),
             });
         }

@@ -82,6 +82,7 @@ fn view(record: &VaccinationMedicalRecordType) -> RecordView {
         care_unit: author.healthcare_professional_care_unit_hsa_id.clone(),
         care_giver: author.healthcare_professional_care_giver_hsa_id.clone(),
         care_contact_id: header.care_contact_id.clone(),
+        prescription_status: None,
         problems,
     }
 }
