@@ -7,7 +7,7 @@ use npo_contracts::registry::Contract;
 use npo_contracts::types::Date;
 
 use crate::data::{CaseData, check_date};
-use crate::model::{Answer, Query, RecordView, ResultView, Versioned};
+use crate::model::{Answer, Query, RecordView, ResultShape, ResultView};
 
 /// A test case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -408,14 +408,14 @@ fn check_result_fields(
     log_ids: &mut HashSet<String>,
     verdict: &mut Verdict,
 ) {
-    match Versioned::of(contract) {
-        Versioned::NoResult => {}
-        Versioned::ResultWithoutLogId => {
+    match ResultShape::of(contract) {
+        ResultShape::NoResult => {}
+        ResultShape::ResultWithoutLogId => {
             if result.is_none() {
                 verdict.fail("response not valid: result missing".into());
             }
         }
-        Versioned::ResultWithLogId => match result {
+        ResultShape::ResultWithLogId => match result {
             None => verdict.fail("response not valid: result missing".into()),
             Some(result) => match result.log_id.as_deref().map(str::trim) {
                 None | Some("") => verdict.fail("result.logId missing or empty".into()),

@@ -97,7 +97,7 @@ impl ResultView {
 
 /// How a contract's `result` looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Versioned {
+pub enum ResultShape {
     /// ResultType with resultCode, errorCode and logId (description 2, logistics 3,
     /// actoutcome 2).
     ResultWithLogId,
@@ -107,13 +107,13 @@ pub enum Versioned {
     NoResult,
 }
 
-impl Versioned {
+impl ResultShape {
     /// The result shape of `contract`.
-    pub fn of(contract: Contract) -> Versioned {
+    pub fn of(contract: Contract) -> ResultShape {
         match contract {
-            Contract::GetCareDocumentation => Versioned::ResultWithoutLogId,
-            Contract::GetObservations => Versioned::NoResult,
-            _ => Versioned::ResultWithLogId,
+            Contract::GetCareDocumentation => ResultShape::ResultWithoutLogId,
+            Contract::GetObservations => ResultShape::NoResult,
+            _ => ResultShape::ResultWithLogId,
         }
     }
 }
