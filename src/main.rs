@@ -45,6 +45,9 @@ enum Command {
     /// The whole system on the embedded default: test PKI, the platform mock, two
     /// seeded producers (BVC and school health) and the school-nurse app, until Ctrl-C.
     Demo(demo::DemoArgs),
+    /// Run the official producer test cases against a producer over mutual TLS
+    /// (see conformance/README.md); exits non-zero when a case fails.
+    Conformance(ConformanceArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +66,42 @@ struct ConsumerConfigArg {
     /// The app's configuration file (TOML, see consumer/README.md).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ConformanceArgs {
+    /// Base URL of the producer, e.g. https://127.0.0.1:9441 (the contract's
+    /// /<Contract>/<major>/rivtabp21 is appended).
+    #[arg(long)]
+    url: String,
+    /// Client certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// The client certificate's private key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// CA certificate that issued the producer's certificate (PEM).
+    #[arg(long)]
+    ca: PathBuf,
+    /// Test-data file (TOML): patients, expected/unexpected documentIds per case.
+    #[arg(long)]
+    data: PathBuf,
+    /// Only this contract (repeatable), e.g. GetDiagnosis; default: every contract in
+    /// the data file.
+    #[arg(long = "contract", value_name = "NAME")]
+    contracts: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: ReportFormat,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 20)]
+    timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Platform { command } => platform(command),
         Command::Consumer { command } => consumer(command),
         Command::Demo(args) => run_demo(&args),
+        Command::Conformance(args) => conformance(&args),
     }
 }
 
@@ -430,5 +470,38 @@ fn certs_init(args: &CertsInitArgs) -> anyhow::Result<()> {
         "Manifest: {}",
         args.dir.join(npo_pki::MANIFEST_FILE).display()
     )?;
+    Ok(())
+}
+
+fn conformance(args: &ConformanceArgs) -> anyhow::Result<()> {
+    let contracts = args
+        .contracts
+        .iter()
+        .map(|name| {
+            npo_conformance::contract_by_name(name).with_context(|| {
+                format!(
+                    "--contract {name}: not one of GetDiagnosis, GetCareContacts, \
+                     GetMedicationHistory, GetVaccinationHistory, GetCareDocumentation, \
+                     GetObservations"
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let data = npo_conformance::TestData::load(&args.data)?;
+    let target = npo_conformance::Target {
+        url: args.url.clone(),
+        cert: args.cert.clone(),
+        key: args.key.clone(),
+        ca: args.ca.clone(),
+        timeout: std::time::Duration::from_secs(args.timeout_secs.max(1)),
+    };
+    let report = npo_conformance::run_blocking(&target, &data, &contracts)?;
+    let mut out = io::stdout().lock();
+    match args.format {
+        ReportFormat::Human => write!(out, "{}", report.to_human())?,
+        ReportFormat::Json => writeln!(out, "{}", report.to_json())?,
+    }
+    out.flush()?;
+    anyhow::ensure!(report.ok, "{} conformance case(s) failed", report.failed);
     Ok(())
 }
