@@ -43,7 +43,9 @@ use tracing::Instrument as _;
 
 use crate::config::{OriginalConsumerConfig, PlatformConfig, ProxyConfig};
 use crate::error::{CORRELATION_ID_HEADER, ProducerFailure, RoutingError};
+use crate::hooks::{BeforeProducer, Hooks};
 use crate::local::{LocalCall, LocalService};
+use crate::recording::CallInfo;
 use crate::tak::{RouteLookupError, TakStore};
 
 /// Header with the original service consumer's HSA-ID.
@@ -85,6 +87,8 @@ pub struct RouterState {
     pub proxy: ProxyConfig,
     /// Trust store for forwarded certificates (when they are verified).
     pub forwarded_trust: Option<X509Store>,
+    /// Tester features: recording, fault rules, metrics ([`crate::hooks`]).
+    pub hooks: Arc<Hooks>,
 }
 
 impl std::fmt::Debug for RouterState {
@@ -131,6 +135,7 @@ impl RouterState {
             original_consumer: config.original_consumer.clone(),
             proxy: config.proxy.clone(),
             forwarded_trust,
+            hooks: Arc::new(Hooks::new(config)?),
         })
     }
 
@@ -170,26 +175,36 @@ pub async fn route(
     );
     async {
         let started = Instant::now();
-        match handle(&req, payload, &state, &client, &correlation_id).await {
-            Ok(response) => {
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "call answered"
-                );
-                response
-            }
-            Err(err) => {
-                let code = err.code();
-                match &err {
-                    RoutingError::Producer { .. } => {
-                        tracing::warn!(vp = %code, error = %err, "producer call failed");
-                    }
-                    _ => tracing::info!(vp = %code, error = %err, "call refused"),
+        let time = chrono::Utc::now();
+        let mut call = CallInfo::default();
+        let (response, vp) =
+            match handle(&req, payload, &state, &client, &correlation_id, &mut call).await {
+                Ok(response) => {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "call answered"
+                    );
+                    (response, None)
                 }
-                err.to_response(&state.instance_id, &correlation_id)
-            }
-        }
+                Err(err) => {
+                    let code = err.code();
+                    match &err {
+                        RoutingError::Producer { .. } => {
+                            tracing::warn!(vp = %code, error = %err, "producer call failed");
+                        }
+                        _ => tracing::info!(vp = %code, error = %err, "call refused"),
+                    }
+                    (
+                        err.to_response(&state.instance_id, &correlation_id),
+                        Some(code),
+                    )
+                }
+            };
+        // Hook: metrics and call recording of every answer.
+        state
+            .hooks
+            .finish(call, &correlation_id, time, started, vp, response)
     }
     .instrument(span)
     .await
@@ -219,20 +234,25 @@ async fn handle(
     state: &RouterState,
     client: &ProducerClient,
     correlation_id: &str,
+    call: &mut CallInfo,
 ) -> Result<HttpResponse, RoutingError> {
     let sender = sender_hsa_id(req, state)?;
+    call.sender = Some(sender.clone());
     tracing::Span::current().record("sender", sender.as_str());
     let routing_history = routing_history(req.headers(), &sender, &state.instance_id)?;
 
     let body = read_body(payload, state.max_body_bytes).await?;
+    call.request = Some(body.clone());
     let info =
         fastpath::scan(&body).map_err(|e| RoutingError::Malformed(describe_scan_error(&e)))?;
     let RoutingInfo {
         logical_address,
         contract_ns,
         operation,
-        ..
+        patient_id,
     } = info;
+    call.contract = Some(contract_ns.clone());
+    call.logical_address.clone_from(&logical_address);
     let logical_address = logical_address.ok_or(RoutingError::NoRivHeader)?;
     if logical_address.trim().is_empty() {
         return Err(RoutingError::EmptyLogicalAddress);
@@ -242,6 +262,7 @@ async fn handle(
     span.record("contract", contract_ns.as_str());
 
     let original_consumer = original_consumer(req.headers(), &sender, &state.original_consumer)?;
+    call.original_consumer = Some(original_consumer.clone());
 
     let tak = state.tak.snapshot();
     let now = chrono::Utc::now();
@@ -304,9 +325,26 @@ async fn handle(
     let url = route.route.spec.url.trim().to_owned();
     drop(tak);
 
+    // Hook: tester fault rules, where the platform would call the producer.
+    let timeout = match state
+        .hooks
+        .before_producer(
+            call,
+            &logical_address,
+            &contract_ns,
+            patient_id.as_deref(),
+            &url,
+            state.timeout_for(&contract_ns),
+            correlation_id,
+        )
+        .await?
+    {
+        BeforeProducer::Proceed(timeout) => timeout,
+        BeforeProducer::Answer(response) => return Ok(response),
+    };
     let outgoing = Outgoing {
         url,
-        timeout: state.timeout_for(&contract_ns),
+        timeout,
         correlation_id,
         sender: &sender,
         original_consumer: &original_consumer,

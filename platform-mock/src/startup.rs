@@ -73,6 +73,7 @@ impl Application {
             .map(|s| s.name().to_owned())
             .collect::<Vec<_>>();
         let router = web::Data::new(RouterState::new(&config, tak.clone(), local_services)?);
+        let hooks = router.hooks.clone();
 
         let acceptor = npo_pki::mtls_acceptor(&config.tls.cert, &config.tls.key, &config.tls.ca)?;
         // Towards producers the platform presents its own certificate and trusts the CA.
@@ -111,6 +112,7 @@ impl Application {
             .map(|a| a.port())
             .unwrap_or(listen.port());
 
+        let routing_addr = server.addrs().first().copied().unwrap_or(listen);
         let admin_state = web::Data::new(AdminState {
             tak: tak.clone(),
             token: config
@@ -121,6 +123,8 @@ impl Application {
             instance_id: config.instance_id.clone(),
             started_at: chrono::Utc::now(),
             local_services: names,
+            hooks,
+            routing_addr,
         });
         let admin_listen = config.admin.listen;
         if !admin_listen.ip().is_loopback() {

@@ -472,6 +472,8 @@ pub fn test_config(pki: &Pki, dir: &Path) -> PlatformConfig {
         },
         original_consumer: OriginalConsumerConfig::default(),
         proxy: ProxyConfig::default(),
+        recording: Default::default(),
+        faults: Vec::new(),
         engagement_index: None,
         config_dir: Some(dir.to_owned()),
     }
