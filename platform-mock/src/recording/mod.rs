@@ -36,7 +36,7 @@ use crate::vp::VpCode;
 /// Default most calls kept.
 pub const DEFAULT_MAX_CALLS: usize = 1_000;
 /// Default most bytes kept (bodies and the fixed fields).
-pub const DEFAULT_MAX_BYTES: usize = 64 * 1024 * 1024;
+pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// Default most bytes kept of each body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// Estimated fixed size of one record besides its bodies, for the byte bound.
@@ -52,7 +52,7 @@ pub struct RecordingConfig {
     /// Most calls kept (default 1000).
     #[serde(default = "default_max_calls")]
     pub max_calls: usize,
-    /// Most bytes kept over all records (default 64 MiB).
+    /// Most bytes kept over all records (default 16 MiB).
     #[serde(default = "default_max_bytes")]
     pub max_bytes: usize,
     /// Most bytes kept of each request and each response body (default 64 KiB); longer
@@ -122,14 +122,23 @@ impl RecordedBody {
     /// Keeps at most `cap` bytes of `body`, masked when asked.
     pub fn capture(body: &[u8], size: usize, cap: usize, mask: bool) -> RecordedBody {
         let kept = body.get(..cap.min(body.len())).unwrap_or_default();
-        let mut bytes = kept.to_vec();
+        RecordedBody::from_kept(kept.to_vec(), size, mask)
+    }
+
+    /// `kept` (already cut) out of `size` bytes, masked in place when asked.
+    pub fn from_kept(mut kept: Vec<u8>, size: usize, mask: bool) -> RecordedBody {
         if mask {
-            mask::mask_personal_ids(&mut bytes);
+            mask::mask_personal_ids(&mut kept);
         }
+        let truncated = size > kept.len();
+        let text = match String::from_utf8(kept) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
         RecordedBody {
-            text: String::from_utf8_lossy(&bytes).into_owned(),
+            text,
             size,
-            truncated: size > kept.len(),
+            truncated,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::Bytes;
 
 use super::{CallRecord, RecordedBody, Recorder};
 
@@ -56,17 +56,12 @@ impl TeeBody {
         let Some(mut call) = self.call.take() else {
             return;
         };
-        let mut body = BytesMut::with_capacity(self.kept_len);
+        let mut body = Vec::with_capacity(self.kept_len);
         for chunk in self.kept.drain(..) {
             body.extend_from_slice(&chunk);
         }
-        let config = self.store.config();
-        call.response = RecordedBody::capture(
-            &body,
-            self.sent,
-            config.max_body_bytes,
-            config.mask_personal_ids,
-        );
+        call.response =
+            RecordedBody::from_kept(body, self.sent, self.store.config().mask_personal_ids);
         call.complete = complete;
         self.store.push(call);
     }
