@@ -118,7 +118,9 @@ fn run_producer(dir: &Path) {
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             let body = body.clone();
-            App::new().default_service(web::to(move || {
+            // The handler reads the request body: an unread body makes actix close the
+            // connection after the answer (no keep-alive).
+            App::new().default_service(web::to(move |_request: web::Bytes| {
                 let body = body.clone();
                 async move {
                     HttpResponse::Ok()
@@ -126,6 +128,14 @@ fn run_producer(dir: &Path) {
                         .body(body)
                 }
             }))
+        })
+        .on_connect(|connection, _| {
+            // As the platform's routing listener does: no Nagle delay between writes.
+            use actix_tls::accept::openssl::TlsStream;
+            if let Some(tls) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>()
+            {
+                tls.get_ref().set_nodelay(true).unwrap();
+            }
         })
         .workers(workers)
         .bind_openssl("127.0.0.1:0", acceptor)
@@ -228,7 +238,12 @@ impl Connection {
     fn fill(&mut self) {
         let mut chunk = [0u8; 32 * 1024];
         let n = self.stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed");
+        assert!(
+            n > 0,
+            "connection closed after {} bytes: {:?}",
+            self.buf.len(),
+            String::from_utf8_lossy(&self.buf[..self.buf.len().min(300)])
+        );
         self.buf.extend_from_slice(&chunk[..n]);
     }
 
@@ -438,6 +453,19 @@ fn main() {
         let dir = PathBuf::from(std::env::var(DIR_ENV).unwrap());
         match role.as_str() {
             "producer" => run_producer(&dir),
+            "probe" => {
+                let connector = npo_pki::mtls_connector(
+                    dir.join(Party::Consumer.cert_file()),
+                    dir.join(Party::Consumer.key_file()),
+                    dir.join(npo_pki::CA_CERT_FILE),
+                )
+                .unwrap();
+                let port: u16 = std::env::var("NPO_BENCH_PORT").unwrap().parse().unwrap();
+                let mut conn = Connection::open(&connector, port);
+                let req = http_request(&request_body());
+                eprintln!("{}", String::from_utf8_lossy(&req[..300]));
+                eprintln!("status {}", conn.call(&req));
+            }
             "platform" => run_platform(&dir.join(std::env::var("NPO_BENCH_CONFIG").unwrap())),
             other => panic!("unknown role {other}"),
         }
@@ -462,8 +490,11 @@ fn main() {
         .collect();
 
     let pki = tempfile::tempdir().unwrap();
-    npo_pki::init(pki.path(), &InitOptions::default()).unwrap();
-    let dir = pki.path();
+    let fixed = std::env::var("NPO_BENCH_PKI").ok().map(PathBuf::from);
+    let dir = fixed.as_deref().unwrap_or(pki.path());
+    if fixed.is_none() {
+        npo_pki::init(dir, &InitOptions::default()).unwrap();
+    }
     let connector = npo_pki::mtls_connector(
         dir.join(Party::Consumer.cert_file()),
         dir.join(Party::Consumer.key_file()),

@@ -34,6 +34,19 @@ pub fn local_services(config: &PlatformConfig) -> anyhow::Result<Vec<Arc<dyn Loc
     Ok(services)
 }
 
+/// `on_connect` of the routing listener: `TCP_NODELAY`, then the peer identity. An answer
+/// leaves in several writes (head, then the producer's chunks as they stream in); with
+/// Nagle's algorithm the second write waits for the consumer's delayed ACK (~40 ms).
+fn on_connect(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
+    use actix_tls::accept::openssl::TlsStream;
+    if let Some(tls) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>()
+        && let Err(e) = tls.get_ref().set_nodelay(true)
+    {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    }
+    npo_pki::peer_identity_on_connect(connection, data);
+}
+
 /// A bound, not yet running platform.
 pub struct Application {
     port: u16,
@@ -101,7 +114,7 @@ impl Application {
                 )
                 .default_service(web::to(routing::route))
         })
-        .on_connect(npo_pki::peer_identity_on_connect);
+        .on_connect(on_connect);
         if config.server.workers > 0 {
             server = server.workers(config.server.workers);
         }
