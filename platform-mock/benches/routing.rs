@@ -532,6 +532,10 @@ fn main() {
                 other => panic!("unknown case {other}"),
             };
             let port = platform.as_ref().map_or(producer_port, |p| p.ports[0]);
+            if let Some(p) = &platform {
+                // For `perf record -p` / `valgrind` attached by hand.
+                eprintln!("{case}: platform pid {}", p.pid());
+            }
             // Sample the platform's memory while the load runs.
             let sampling = Arc::new(AtomicBool::new(true));
             let sampler = platform.as_ref().map(|p| {

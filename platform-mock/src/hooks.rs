@@ -15,7 +15,7 @@ use crate::config::PlatformConfig;
 use crate::error::{CORRELATION_ID_HEADER, RoutingError};
 use crate::faults::{FaultRules, Injection};
 use crate::metrics::Metrics;
-use crate::recording::{CallInfo, CallRecord, RecordedBody, Recorder, TeeBody};
+use crate::recording::{CallInfo, CallRecord, Recorder, StoredBody, TeeBody};
 use crate::routing::PRODUCER_TIME_HEADER;
 use crate::vp::VpCode;
 
@@ -121,7 +121,7 @@ impl Hooks {
         }
         let request = match &call.request {
             Some(body) => self.recorder.capture(body),
-            None => RecordedBody::capture(b"", 0, 0, false),
+            None => StoredBody::default(),
         };
         let record = CallRecord {
             id: 0,
@@ -137,7 +137,7 @@ impl Hooks {
             fault_rule: call.fault_rule,
             complete: false,
             request,
-            response: RecordedBody::capture(b"", 0, 0, false),
+            response: StoredBody::default(),
         };
         let recorder = self.recorder.clone();
         response

@@ -16,7 +16,10 @@ pub async fn list(
     let filter = query.into_inner().parse().map_err(AdminError::BadRequest)?;
     let recorder = &state.hooks.recorder;
     let selected = recorder.select(&filter);
-    let calls: Vec<&super::CallRecord> = selected.iter().map(|c| &**c).collect();
+    let calls: Vec<super::CallExport<'_>> = selected
+        .iter()
+        .map(|c| c.export(recorder.masks()))
+        .collect();
     let (stored, bytes) = recorder.usage();
     Ok(HttpResponse::Ok().json(json!({
         "enabled": recorder.enabled(),

@@ -11,9 +11,14 @@
 //!
 //! The response body is captured while it streams to the consumer (the chunks are
 //! reference-counted [`Bytes`], so teeing costs a pointer copy per chunk up to
-//! `recording.max_body_bytes`), and the call is stored when the last chunk has been sent
-//! (or the consumer went away). Personal identity numbers in stored bodies are masked
-//! when `recording.mask_personal_ids` is on (the default), see [`mask`].
+//! `recording.max_body_bytes`, and one copy into the store at the end), and the call is
+//! stored when the last chunk has been sent (or the consumer went away).
+//!
+//! Personal identity numbers are masked when `recording.mask_personal_ids` is on (the
+//! default), see [`mask`], on every way out of the store: the JSON export and the HTML
+//! page both go through [`CallRecord::export`]. The store itself holds the bytes as they
+//! passed, in memory only (never on disk or in a log); masking there, on the hot path,
+//! cost a fifth of the platform's CPU in the routing benchmark (BENCHMARKS.md).
 
 mod clear;
 mod list;
@@ -107,7 +112,32 @@ impl RecordingConfig {
     }
 }
 
-/// A stored body (possibly cut to `max_body_bytes`, possibly masked).
+/// A body as stored: the bytes as they passed, cut to `max_body_bytes`.
+#[derive(Debug, Clone, Default)]
+pub struct StoredBody {
+    /// The kept bytes.
+    pub bytes: Bytes,
+    /// The full length as sent.
+    pub size: usize,
+}
+
+impl StoredBody {
+    /// Keeps (a copy of) at most `cap` bytes of `body`.
+    pub fn capture(body: &[u8], cap: usize) -> StoredBody {
+        let kept = body.get(..cap.min(body.len())).unwrap_or_default();
+        StoredBody {
+            bytes: Bytes::copy_from_slice(kept),
+            size: body.len(),
+        }
+    }
+
+    /// As shown: text, masked when asked.
+    pub fn shown(&self, mask: bool) -> RecordedBody {
+        RecordedBody::from_kept(self.bytes.to_vec(), self.size, mask)
+    }
+}
+
+/// A body as exported (possibly cut to `max_body_bytes`, possibly masked).
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordedBody {
     /// The body as text (invalid UTF-8 replaced).
@@ -119,12 +149,6 @@ pub struct RecordedBody {
 }
 
 impl RecordedBody {
-    /// Keeps at most `cap` bytes of `body`, masked when asked.
-    pub fn capture(body: &[u8], size: usize, cap: usize, mask: bool) -> RecordedBody {
-        let kept = body.get(..cap.min(body.len())).unwrap_or_default();
-        RecordedBody::from_kept(kept.to_vec(), size, mask)
-    }
-
     /// `kept` (already cut) out of `size` bytes, masked in place when asked.
     pub fn from_kept(mut kept: Vec<u8>, size: usize, mask: bool) -> RecordedBody {
         if mask {
@@ -177,6 +201,20 @@ pub struct CallRecord {
     /// Whether the whole answer reached the consumer.
     pub complete: bool,
     /// The request body.
+    #[serde(skip)]
+    pub request: StoredBody,
+    /// The response body.
+    #[serde(skip)]
+    pub response: StoredBody,
+}
+
+/// A call as exported: its fields and its bodies as text, masked when configured.
+#[derive(Debug, Serialize)]
+pub struct CallExport<'a> {
+    /// The call.
+    #[serde(flatten)]
+    pub call: &'a CallRecord,
+    /// The request body.
     pub request: RecordedBody,
     /// The response body.
     pub response: RecordedBody,
@@ -184,7 +222,16 @@ pub struct CallRecord {
 
 impl CallRecord {
     fn weight(&self) -> usize {
-        RECORD_OVERHEAD + self.request.text.len() + self.response.text.len()
+        RECORD_OVERHEAD + self.request.bytes.len() + self.response.bytes.len()
+    }
+
+    /// The call with its bodies as text, personal ids masked when `mask`.
+    pub fn export(&self, mask: bool) -> CallExport<'_> {
+        CallExport {
+            call: self,
+            request: self.request.shown(mask),
+            response: self.response.shown(mask),
+        }
     }
 }
 
@@ -345,13 +392,13 @@ impl Recorder {
     }
 
     /// Captures a body that is at hand in full.
-    pub fn capture(&self, body: &[u8]) -> RecordedBody {
-        RecordedBody::capture(
-            body,
-            body.len(),
-            self.config.max_body_bytes,
-            self.config.mask_personal_ids,
-        )
+    pub fn capture(&self, body: &[u8]) -> StoredBody {
+        StoredBody::capture(body, self.config.max_body_bytes)
+    }
+
+    /// Whether exports mask personal ids.
+    pub fn masks(&self) -> bool {
+        self.config.mask_personal_ids
     }
 
     /// Stores `call` (its `id` is assigned here), dropping the oldest calls as needed.
@@ -446,8 +493,8 @@ mod tests {
             latency_ms: 1.0,
             fault_rule: None,
             complete: true,
-            request: RecordedBody::capture(&vec![b'a'; body_len], body_len, body_len, false),
-            response: RecordedBody::capture(b"", 0, 0, false),
+            request: StoredBody::capture(&vec![b'a'; body_len], body_len),
+            response: StoredBody::default(),
         }
     }
 

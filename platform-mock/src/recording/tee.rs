@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::web::Bytes;
 
-use super::{CallRecord, RecordedBody, Recorder};
+use super::{CallRecord, Recorder, StoredBody};
 
 /// The teeing body.
 pub struct TeeBody {
@@ -60,8 +60,10 @@ impl TeeBody {
         for chunk in self.kept.drain(..) {
             body.extend_from_slice(&chunk);
         }
-        call.response =
-            RecordedBody::from_kept(body, self.sent, self.store.config().mask_personal_ids);
+        call.response = StoredBody {
+            bytes: Bytes::from(body),
+            size: self.sent,
+        };
         call.complete = complete;
         self.store.push(call);
     }

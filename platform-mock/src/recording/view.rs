@@ -73,7 +73,8 @@ fn note(body: &super::RecordedBody) -> String {
     }
 }
 
-fn row(call: &CallRecord) -> Row {
+fn row(call: &CallRecord, mask: bool) -> Row {
+    let exported = call.export(mask);
     Row {
         id: call.id,
         time: call.time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
@@ -90,10 +91,10 @@ fn row(call: &CallRecord) -> Row {
         latency: format!("{:.1}", call.latency_ms),
         fault_rule: call.fault_rule.map(|id| id.to_string()).unwrap_or_default(),
         complete: call.complete,
-        request: call.request.text.clone(),
-        request_note: note(&call.request),
-        response: call.response.text.clone(),
-        response_note: note(&call.response),
+        request_note: note(&exported.request),
+        response_note: note(&exported.response),
+        request: exported.request.text,
+        response: exported.response.text,
     }
 }
 
@@ -121,7 +122,7 @@ pub async fn view(
             limit: text(&given.limit),
         },
         error,
-        rows: calls.iter().map(|c| row(c)).collect(),
+        rows: calls.iter().map(|c| row(c, recorder.masks())).collect(),
         stored: recorder.usage().0,
         enabled: recorder.enabled(),
         masked: recorder.config().mask_personal_ids,
