@@ -45,6 +45,8 @@ const ROLE_ENV: &str = "NPO_BENCH_ROLE";
 const DIR_ENV: &str = "NPO_BENCH_DIR";
 const TOKEN: &str = "bench-admin-token-0123456789";
 const PATH: &str = "/GetDiagnosis/2/rivtabp21";
+/// Every answer read by the load client (warm-up included), for CPU per request.
+static SERVED: AtomicU64 = AtomicU64::new(0);
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -199,6 +201,22 @@ impl Drop for ChildProcess {
     }
 }
 
+/// CPU seconds (user + system) `pid` has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the `(comm)`; utime and stime are the 14th and 15th of the line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Linux reports in USER_HZ, 100 on every common configuration.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// `VmRSS` and `VmHWM` of `pid`, in KiB.
 fn memory_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -314,6 +332,9 @@ fn http_request(body: &str) -> Vec<u8> {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Figures {
+    /// CPU µs per request of the platform and of the producer (whole case, warm-up too).
+    platform_cpu_us: f64,
+    producer_cpu_us: f64,
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -357,6 +378,7 @@ fn run_case(connector: &SslConnector, port: u16, concurrency: usize) -> Figures 
                 while !stop.load(Ordering::Relaxed) {
                     let started = Instant::now();
                     let status = conn.call(&request);
+                    SERVED.fetch_add(1, Ordering::Relaxed);
                     let micros = started.elapsed().as_micros() as u32;
                     if measuring.load(Ordering::Relaxed) {
                         if status != 200 {
@@ -388,6 +410,8 @@ fn run_case(connector: &SslConnector, port: u16, concurrency: usize) -> Figures 
         .collect();
     all.sort_unstable();
     Figures {
+        platform_cpu_us: 0.0,
+        producer_cpu_us: 0.0,
         rps: all.len() as f64 / elapsed.as_secs_f64(),
         p50_ms: percentile(&all, 0.50),
         p99_ms: percentile(&all, 0.99),
@@ -550,10 +574,26 @@ fn main() {
                 })
             });
             for &c in &concurrency {
-                let f = run_case(&connector, port, c);
+                let platform_pid = platform.as_ref().map(ChildProcess::pid);
+                let cpu_before = (
+                    platform_pid.map_or(0.0, cpu_seconds),
+                    cpu_seconds(producer.pid()),
+                );
+                let served_before = SERVED.load(Ordering::Relaxed);
+                let mut f = run_case(&connector, port, c);
+                let served = (SERVED.load(Ordering::Relaxed) - served_before).max(1) as f64;
+                f.platform_cpu_us =
+                    (platform_pid.map_or(0.0, cpu_seconds) - cpu_before.0) / served * 1e6;
+                f.producer_cpu_us = (cpu_seconds(producer.pid()) - cpu_before.1) / served * 1e6;
                 println!(
-                    "run {run} {case:<17} c={c:<3} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} errors)",
-                    f.rps, f.p50_ms, f.p99_ms, f.requests, f.errors
+                    "run {run} {case:<17} c={c:<3} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} errors; CPU/request: platform {:.0} µs, producer {:.0} µs)",
+                    f.rps,
+                    f.p50_ms,
+                    f.p99_ms,
+                    f.requests,
+                    f.errors,
+                    f.platform_cpu_us,
+                    f.producer_cpu_us
                 );
                 match figures.iter_mut().find(|(n, cc, _)| n == case && *cc == c) {
                     Some((_, _, all)) => all.push(f),
@@ -578,16 +618,20 @@ fn main() {
     }
 
     println!("\nmedians over {runs} runs:");
-    println!("| case | concurrency | req/s | p50 ms | p99 ms | errors |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| case | concurrency | req/s | p50 ms | p99 ms | errors | platform CPU µs/req | producer CPU µs/req |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let med = |all: &[Figures], f: fn(&Figures) -> f64| median(all.iter().map(f).collect());
     for (case, c, all) in &figures {
         println!(
-            "| {case} | {c} | {:.0} | {:.2} | {:.2} | {} |",
+            "| {case} | {c} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} |",
             med(all, |f| f.rps),
             med(all, |f| f.p50_ms),
             med(all, |f| f.p99_ms),
-            all.iter().map(|f| f.errors).sum::<u64>()
+            all.iter().map(|f| f.errors).sum::<u64>(),
+            med(all, |f| f.platform_cpu_us),
+            med(all, |f| f.producer_cpu_us)
         );
     }
     for (case, all) in &memory {
