@@ -477,19 +477,6 @@ fn main() {
         let dir = PathBuf::from(std::env::var(DIR_ENV).unwrap());
         match role.as_str() {
             "producer" => run_producer(&dir),
-            "probe" => {
-                let connector = npo_pki::mtls_connector(
-                    dir.join(Party::Consumer.cert_file()),
-                    dir.join(Party::Consumer.key_file()),
-                    dir.join(npo_pki::CA_CERT_FILE),
-                )
-                .unwrap();
-                let port: u16 = std::env::var("NPO_BENCH_PORT").unwrap().parse().unwrap();
-                let mut conn = Connection::open(&connector, port);
-                let req = http_request(&request_body());
-                eprintln!("{}", String::from_utf8_lossy(&req[..300]));
-                eprintln!("status {}", conn.call(&req));
-            }
             "platform" => run_platform(&dir.join(std::env::var("NPO_BENCH_CONFIG").unwrap())),
             other => panic!("unknown role {other}"),
         }
@@ -514,11 +501,8 @@ fn main() {
         .collect();
 
     let pki = tempfile::tempdir().unwrap();
-    let fixed = std::env::var("NPO_BENCH_PKI").ok().map(PathBuf::from);
-    let dir = fixed.as_deref().unwrap_or(pki.path());
-    if fixed.is_none() {
-        npo_pki::init(dir, &InitOptions::default()).unwrap();
-    }
+    let dir = pki.path();
+    npo_pki::init(dir, &InitOptions::default()).unwrap();
     let connector = npo_pki::mtls_connector(
         dir.join(Party::Consumer.cert_file()),
         dir.join(Party::Consumer.key_file()),
