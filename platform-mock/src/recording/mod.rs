@@ -112,13 +112,23 @@ impl RecordingConfig {
     }
 }
 
-/// A body as stored: the bytes as they passed, cut to `max_body_bytes`.
-#[derive(Debug, Clone, Default)]
+/// A body as stored: the bytes as they passed, cut to `max_body_bytes`. Its `Debug`
+/// shows sizes only (the bytes are not masked yet).
+#[derive(Clone, Default)]
 pub struct StoredBody {
     /// The kept bytes.
     pub bytes: Bytes,
     /// The full length as sent.
     pub size: usize,
+}
+
+impl std::fmt::Debug for StoredBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredBody")
+            .field("kept", &self.bytes.len())
+            .field("size", &self.size)
+            .finish()
+    }
 }
 
 impl StoredBody {
@@ -452,7 +462,7 @@ impl Recorder {
 }
 
 /// What the routing handler learnt about a call, for the recording and the metrics.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CallInfo {
     /// The sender's HSA-ID.
     pub sender: Option<String>,
@@ -466,6 +476,19 @@ pub struct CallInfo {
     pub request: Option<Bytes>,
     /// The fault rule applied.
     pub fault_rule: Option<u64>,
+}
+
+impl std::fmt::Debug for CallInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The request body may hold personal data: its size only.
+        f.debug_struct("CallInfo")
+            .field("sender", &self.sender)
+            .field("logical_address", &self.logical_address)
+            .field("contract", &self.contract)
+            .field("request_bytes", &self.request.as_ref().map(Bytes::len))
+            .field("fault_rule", &self.fault_rule)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Registers the recording's admin routes.
