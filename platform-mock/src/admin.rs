@@ -1,6 +1,8 @@
 //! The admin listener: cache state and reloads as SKLTP (`/status`, `/resetcache`), and a
-//! small API to change TAK entries at run time. Plain HTTP on a loopback address; every
-//! request needs `Authorization: Bearer <admin.token>`.
+//! small API to change TAK entries at run time, and the tester features (call recording,
+//! fault rules, metrics, health). Plain HTTP on a loopback address; every request except
+//! `/metrics` and `/healthz` needs `Authorization: Bearer <admin.token>` (HTML pages also
+//! take HTTP Basic with the token as password).
 //!
 //! | Method and path | What |
 //! |---|---|
@@ -11,6 +13,9 @@
 //! | `DELETE /admin/routes/{id}` | remove a route (file or admin); 404 when unknown |
 //! | `GET`, `POST /admin/authorisations`, `DELETE /admin/authorisations/{id}` | the same for authorisations |
 //! | `GET /admin/lookup?consumer=..&contract=..&logical_address=..` | which route and authorisation a call would get now, and on which level they matched |
+//! | `/admin/calls`, `/admin/calls/view` | the call recording, see [`crate::recording`] |
+//! | `/admin/faults` | fault and latency injection rules, see [`crate::faults`] |
+//! | `GET /metrics`, `GET /healthz` (no token) | see [`crate::health`] |
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -24,6 +29,7 @@ use serde_json::json;
 
 use crate::config::Secret;
 use crate::error::AdminError;
+use crate::hooks::Hooks;
 use crate::tak::{AuthorisationSpec, RouteLookupError, RouteSpec, TakStore};
 
 /// What the admin endpoints share.
@@ -39,6 +45,10 @@ pub struct AdminState {
     pub started_at: DateTime<Utc>,
     /// Names of the local services.
     pub local_services: Vec<String>,
+    /// The tester features (recording, fault rules, metrics).
+    pub hooks: Arc<Hooks>,
+    /// The routing listener's bound address (for `/healthz`).
+    pub routing_addr: std::net::SocketAddr,
 }
 
 /// Registers the admin routes.
@@ -55,7 +65,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             "/admin/authorisations/{id}",
             web::delete().to(remove_authorisation),
         )
-        .route("/admin/lookup", web::get().to(lookup));
+        .route("/admin/lookup", web::get().to(lookup))
+        .configure(crate::recording::config)
+        .configure(crate::faults::config)
+        .configure(crate::health::config);
 }
 
 /// Proof that the request carried the admin token.
@@ -67,28 +80,58 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The token presented: `Bearer <token>`, or HTTP Basic with the token as password (any
+/// user name), which browsers can send for the HTML pages.
+fn presented_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.trim().to_owned());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = openssl::base64::decode_block(rest.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (_user, password) = text.split_once(':')?;
+        return Some(password.to_owned());
+    }
+    None
+}
+
+fn token_ok(req: &HttpRequest) -> bool {
+    let Some(state) = req.app_data::<web::Data<AdminState>>() else {
+        return false;
+    };
+    presented_token(req)
+        .is_some_and(|token| same(token.as_bytes(), state.token.expose().as_bytes()))
+}
+
 impl FromRequest for Authorised {
     type Error = AdminError;
     type Future = Ready<Result<Self, AdminError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let Some(state) = req.app_data::<web::Data<AdminState>>() else {
-            return ready(Err(AdminError::Unauthorised));
-        };
-        let presented = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
-        ready(match presented {
-            Some(token) if same(token.as_bytes(), state.token.expose().as_bytes()) => {
-                Ok(Authorised)
-            }
-            _ => Err(AdminError::Unauthorised),
+        ready(if token_ok(req) {
+            Ok(Authorised)
+        } else {
+            Err(AdminError::Unauthorised)
+        })
+    }
+}
+
+/// Like [`Authorised`] for HTML pages: without the token the browser is asked for Basic
+/// credentials.
+#[derive(Debug)]
+pub struct AuthorisedPage;
+
+impl FromRequest for AuthorisedPage {
+    type Error = AdminError;
+    type Future = Ready<Result<Self, AdminError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(if token_ok(req) {
+            Ok(AuthorisedPage)
+        } else {
+            Err(AdminError::PageUnauthorised)
         })
     }
 }

@@ -48,6 +48,12 @@ pub struct PlatformConfig {
     /// Trusted TLS-terminating proxies forwarding the client certificate in a header.
     #[serde(default)]
     pub proxy: ProxyConfig,
+    /// Call recording for testers (see [`crate::recording`]).
+    #[serde(default)]
+    pub recording: crate::recording::RecordingConfig,
+    /// Fault and latency injection rules in force from the start (see [`crate::faults`]).
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultRuleSpec>,
     /// The engagement index served inside the platform (see [`crate::local`]).
     #[serde(default)]
     pub engagement_index: Option<EngagementIndexSection>,
@@ -455,6 +461,12 @@ impl PlatformConfig {
                 "proxy.cert_header `{}` is not an HTTP header name",
                 self.proxy.cert_header
             ));
+        }
+        // Tester features: recording bounds and fault rules.
+        self.recording.validate().map_err(ConfigError::Invalid)?;
+        for (i, rule) in self.faults.iter().enumerate() {
+            rule.validate()
+                .map_err(|e| ConfigError::Invalid(format!("faults[{i}]: {e}")))?;
         }
         if let Some(ei) = &self.engagement_index
             && let Err(e) = HsaId::parse(&ei.logical_address)

@@ -115,6 +115,14 @@ pub enum RoutingError {
     /// The request could not be read (VP015). The reason names no content.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// A tester's fault rule asked for this VP code ([`crate::faults`]).
+    #[error("{code} injected by fault rule {rule}")]
+    Injected {
+        /// The code raised.
+        code: VpCode,
+        /// The rule's id.
+        rule: u64,
+    },
 }
 
 fn summary(contract: &str, logical_address: &str) -> String {
@@ -137,6 +145,7 @@ impl RoutingError {
             RoutingError::OriginalConsumerNotAllowed => VpCode::Vp013,
             RoutingError::RoutingLoop => VpCode::Vp014,
             RoutingError::Malformed(_) => VpCode::Vp015,
+            RoutingError::Injected { code, .. } => *code,
         }
     }
 
@@ -181,6 +190,7 @@ impl RoutingError {
             ),
             RoutingError::OriginalConsumerNotAllowed | RoutingError::RoutingLoop => String::new(),
             RoutingError::Malformed(reason) => reason.clone(),
+            RoutingError::Injected { rule, .. } => format!("(injected by fault rule {rule})"),
         }
     }
 
@@ -213,6 +223,12 @@ pub enum AdminError {
     /// Reloading the TAK failed (the previous TAK stays in use).
     #[error("reload failed, the previous TAK stays in use: {0}")]
     Reload(String),
+    /// An admin page without valid credentials (asks the browser for Basic auth).
+    #[error("the admin token is required (as the Basic auth password)")]
+    PageUnauthorised,
+    /// An unexpected failure; the cause goes to the log, the body stays generic.
+    #[error("internal error")]
+    Internal(String),
 }
 
 impl ResponseError for AdminError {
@@ -221,14 +237,31 @@ impl ResponseError for AdminError {
             AdminError::Unauthorised => StatusCode::UNAUTHORIZED,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AdminError::Reload(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::Reload(_) | AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::PageUnauthorised => StatusCode::UNAUTHORIZED,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, AdminError::Unauthorised) {
-            response.insert_header(("www-authenticate", "Bearer"));
+        match self {
+            AdminError::Unauthorised => {
+                response.insert_header(("www-authenticate", "Bearer"));
+            }
+            AdminError::PageUnauthorised => {
+                response.insert_header((
+                    "www-authenticate",
+                    "Basic realm=\"npo-platform admin\", charset=\"UTF-8\"",
+                ));
+                return response
+                    .insert_header((
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                    ))
+                    .body("Administratörstoken krävs (som lösenord).");
+            }
+            AdminError::Internal(cause) => tracing::error!(cause, "admin request failed"),
+            _ => {}
         }
         response
             .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))

@@ -44,7 +44,9 @@ use tracing::Instrument as _;
 
 use crate::config::{OriginalConsumerConfig, PlatformConfig, ProxyConfig};
 use crate::error::{CORRELATION_ID_HEADER, ProducerFailure, RoutingError};
+use crate::hooks::{BeforeProducer, Hooks};
 use crate::local::{LocalCall, LocalService, Worker};
+use crate::recording::CallInfo;
 use crate::tak::{RouteLookupError, TakStore};
 
 /// Header with the original service consumer's HSA-ID.
@@ -86,6 +88,8 @@ pub struct RouterState {
     pub proxy: ProxyConfig,
     /// Trust store for forwarded certificates (when they are verified).
     pub forwarded_trust: Option<X509Store>,
+    /// Tester features: recording, fault rules, metrics ([`crate::hooks`]).
+    pub hooks: Arc<Hooks>,
 }
 
 impl std::fmt::Debug for RouterState {
@@ -132,6 +136,7 @@ impl RouterState {
             original_consumer: config.original_consumer.clone(),
             proxy: config.proxy.clone(),
             forwarded_trust,
+            hooks: Arc::new(Hooks::new(config)?),
         })
     }
 
@@ -171,26 +176,36 @@ pub async fn route(
     );
     async {
         let started = Instant::now();
-        match handle(&req, payload, &state, &client, &correlation_id).await {
-            Ok(response) => {
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "call answered"
-                );
-                response
-            }
-            Err(err) => {
-                let code = err.code();
-                match &err {
-                    RoutingError::Producer { .. } => {
-                        tracing::warn!(vp = %code, error = %err, "producer call failed");
-                    }
-                    _ => tracing::info!(vp = %code, error = %err, "call refused"),
+        let time = chrono::Utc::now();
+        let mut call = CallInfo::default();
+        let (response, vp) =
+            match handle(&req, payload, &state, &client, &correlation_id, &mut call).await {
+                Ok(response) => {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "call answered"
+                    );
+                    (response, None)
                 }
-                err.to_response(&state.instance_id, &correlation_id)
-            }
-        }
+                Err(err) => {
+                    let code = err.code();
+                    match &err {
+                        RoutingError::Producer { .. } => {
+                            tracing::warn!(vp = %code, error = %err, "producer call failed");
+                        }
+                        _ => tracing::info!(vp = %code, error = %err, "call refused"),
+                    }
+                    (
+                        err.to_response(&state.instance_id, &correlation_id),
+                        Some(code),
+                    )
+                }
+            };
+        // Hook: metrics and call recording of every answer.
+        state
+            .hooks
+            .finish(call, &correlation_id, time, started, vp, response)
     }
     .instrument(span)
     .await
@@ -220,20 +235,25 @@ async fn handle(
     state: &RouterState,
     client: &ProducerClient,
     correlation_id: &str,
+    call: &mut CallInfo,
 ) -> Result<HttpResponse, RoutingError> {
     let sender = sender_hsa_id(req, state)?;
+    call.sender = Some(sender.clone());
     tracing::Span::current().record("sender", sender.as_str());
     let routing_history = routing_history(req.headers(), &sender, &state.instance_id)?;
 
     let body = read_body(payload, state.max_body_bytes).await?;
+    call.request = Some(body.clone());
     let info =
         fastpath::scan(&body).map_err(|e| RoutingError::Malformed(describe_scan_error(&e)))?;
     let RoutingInfo {
         logical_address,
         contract_ns,
         operation,
-        ..
+        patient_id,
     } = info;
+    call.contract = Some(contract_ns.clone());
+    call.logical_address.clone_from(&logical_address);
     let logical_address = logical_address.ok_or(RoutingError::NoRivHeader)?;
     if logical_address.trim().is_empty() {
         return Err(RoutingError::EmptyLogicalAddress);
@@ -243,6 +263,7 @@ async fn handle(
     span.record("contract", contract_ns.as_str());
 
     let original_consumer = original_consumer(req.headers(), &sender, &state.original_consumer)?;
+    call.original_consumer = Some(original_consumer.clone());
 
     let tak = state.tak.snapshot();
     let now = chrono::Utc::now();
@@ -283,7 +304,7 @@ async fn handle(
     }
     drop(tak);
 
-    let call = ProducerCall {
+    let producer_call = ProducerCall {
         logical_address: &logical_address,
         contract_ns: &contract_ns,
         authorised: &sender,
@@ -298,8 +319,9 @@ async fn handle(
             .unwrap_or_else(|| HeaderValue::from_static("text/xml; charset=utf-8")),
         soap_action: req.headers().get(SOAP_ACTION_HEADER).cloned(),
         timeout: state.timeout_for(&contract_ns),
+        patient_id: patient_id.as_deref(),
     };
-    call_producer(state, client, &call, body).await
+    call_producer(state, client, &producer_call, body, Some(call)).await
 }
 
 // --- The reusable core: route, authorise and call one producer -----------------------
@@ -329,6 +351,8 @@ pub struct ProducerCall<'a> {
     pub soap_action: Option<HeaderValue>,
     /// Time allowed for the whole producer call.
     pub timeout: Duration,
+    /// The request's patient id, if any (matched by fault rules only; never logged).
+    pub patient_id: Option<&'a str>,
 }
 
 /// Routes and forwards one call: TAK route for (logical address, contract) (VP004,
@@ -341,6 +365,7 @@ pub async fn call_producer(
     client: &ProducerClient,
     call: &ProducerCall<'_>,
     body: Bytes,
+    recording: Option<&mut CallInfo>,
 ) -> Result<HttpResponse, RoutingError> {
     let (logical_address, contract_ns) = (call.logical_address, call.contract_ns);
     let tak = state.tak.snapshot();
@@ -374,9 +399,27 @@ pub async fn call_producer(
     let url = route.route.spec.url.trim().to_owned();
     drop(tak);
 
+    // Hook: tester fault rules, where the platform would call the producer (routed
+    // calls and every source of an aggregated call alike).
+    let timeout = match state
+        .hooks
+        .before_producer(
+            recording,
+            logical_address,
+            contract_ns,
+            call.patient_id,
+            &url,
+            call.timeout,
+            call.correlation_id,
+        )
+        .await?
+    {
+        BeforeProducer::Proceed(timeout) => timeout,
+        BeforeProducer::Answer(response) => return Ok(response),
+    };
     let outgoing = Outgoing {
         url,
-        timeout: call.timeout,
+        timeout,
         correlation_id: call.correlation_id,
         sender: call.sender,
         original_consumer: call.original_consumer,

@@ -48,6 +48,19 @@ pub fn local_services(config: &PlatformConfig) -> anyhow::Result<Vec<Arc<dyn Loc
     Ok(services)
 }
 
+/// `on_connect` of the routing listener: `TCP_NODELAY`, then the peer identity. An answer
+/// leaves in several writes (head, then the producer's chunks as they stream in); with
+/// Nagle's algorithm the second write waits for the consumer's delayed ACK (~40 ms).
+fn on_connect(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
+    use actix_tls::accept::openssl::TlsStream;
+    if let Some(tls) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>()
+        && let Err(e) = tls.get_ref().set_nodelay(true)
+    {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    }
+    npo_pki::peer_identity_on_connect(connection, data);
+}
+
 /// A bound, not yet running platform.
 pub struct Application {
     port: u16,
@@ -87,6 +100,7 @@ impl Application {
             .map(|s| s.name().to_owned())
             .collect::<Vec<_>>();
         let router = web::Data::new(RouterState::new(&config, tak.clone(), local_services)?);
+        let hooks = router.hooks.clone();
 
         let acceptor = npo_pki::mtls_acceptor(&config.tls.cert, &config.tls.key, &config.tls.ca)?;
         // Towards producers the platform presents its own certificate and trusts the CA.
@@ -114,7 +128,7 @@ impl Application {
                 )
                 .default_service(web::to(routing::route))
         })
-        .on_connect(npo_pki::peer_identity_on_connect);
+        .on_connect(on_connect);
         if config.server.workers > 0 {
             server = server.workers(config.server.workers);
         }
@@ -125,6 +139,7 @@ impl Application {
             .map(|a| a.port())
             .unwrap_or(listen.port());
 
+        let routing_addr = server.addrs().first().copied().unwrap_or(listen);
         let admin_state = web::Data::new(AdminState {
             tak: tak.clone(),
             token: config
@@ -135,6 +150,8 @@ impl Application {
             instance_id: config.instance_id.clone(),
             started_at: chrono::Utc::now(),
             local_services: names,
+            hooks,
+            routing_addr,
         });
         let admin_listen = config.admin.listen;
         if !admin_listen.ip().is_loopback() {

@@ -88,6 +88,13 @@ impl VpCode {
         }
     }
 
+    /// The code for `VP001` … `VP015` (any case).
+    pub fn parse(text: &str) -> Option<VpCode> {
+        VpCode::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
     /// Whether the caller (`Client`) or the platform/producer side (`Server`) is at fault,
     /// as SKLTP classifies the code.
     pub const fn is_client_fault(self) -> bool {

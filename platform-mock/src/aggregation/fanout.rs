@@ -73,12 +73,15 @@ async fn ask_one<Op: Aggregated>(
         content_type: HeaderValue::from_static("text/xml; charset=utf-8"),
         soap_action: HeaderValue::from_str(Op::SOAP_ACTION).ok(),
         timeout: fanout.producer_timeout,
+        // Fault rules by patient id apply to each source's call too.
+        patient_id: Some(request.patient().0),
     };
     let response = call_producer(
         fanout.worker.router,
         fanout.worker.client,
         &call,
         body.into(),
+        None,
     )
     .await
     .map_err(|e| routing_failure(&e))?;

@@ -546,6 +546,8 @@ pub fn test_config(pki: &Pki, dir: &Path) -> PlatformConfig {
         },
         original_consumer: OriginalConsumerConfig::default(),
         proxy: ProxyConfig::default(),
+        recording: Default::default(),
+        faults: Vec::new(),
         engagement_index: None,
         aggregation: None,
         config_dir: Some(dir.to_owned()),
@@ -692,6 +694,58 @@ impl TestPlatform {
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
         self.admin_with(method, path, body, Some(TOKEN)).await
+    }
+
+    /// An admin GET with the given headers; returns status, headers and the body as text.
+    pub async fn admin_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, HashMap<String, String>, String) {
+        let client = awc::Client::default();
+        let mut request = client.get(format!("http://127.0.0.1:{}{path}", self.admin_port));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = request.send().await.unwrap();
+        let bytes = response.body().limit(64 * 1024 * 1024).await.unwrap();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("?").to_owned()))
+            .collect();
+        (
+            response.status().as_u16(),
+            headers,
+            String::from_utf8(bytes.to_vec()).unwrap(),
+        )
+    }
+
+    /// `GET /admin/calls?<query>` once at least `n` calls are stored (a call is stored
+    /// when its answer has been sent, a moment after the client has read it); waits at
+    /// most 5 s, then returns what is there.
+    pub async fn calls(&self, query: &str, n: usize) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let (status, all) = self.admin("GET", "/admin/calls?limit=10000", None).await;
+            assert_eq!(status, 200, "{all}");
+            if all["stored"].as_u64().unwrap() as usize >= n || std::time::Instant::now() > deadline
+            {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (status, json) = self
+            .admin("GET", &format!("/admin/calls?{query}"), None)
+            .await;
+        assert_eq!(status, 200, "{json}");
+        json
+    }
+
+    /// Stops the routing listener (the admin listener keeps running).
+    pub async fn stop_routing(&mut self) {
+        let handle = self.handles.remove(0);
+        handle.stop(true).await;
     }
 
     /// The platform's peer address as seen by itself (for proxy tests).

@@ -1,0 +1,648 @@
+//! Routed vs direct: the same static-bytes GetDiagnosis producer called over mutual TLS
+//! keep-alive directly, and through the platform (recording off, and recording on with
+//! its defaults: masking, 64 KiB per body). Reports p50/p99 latency at each concurrency,
+//! requests/s (the highest concurrency is the saturation point) and the platform
+//! process's resident memory under load.
+//!
+//! The producer and the platform each run in a process of their own (this binary started
+//! again with `NPO_BENCH_ROLE=producer` / `platform`), so the platform's memory is its
+//! own (`VmRSS`/`VmHWM` of `/proc/<pid>/status`). The load client runs in this process:
+//! one thread per connection, blocking OpenSSL over TCP with `TCP_NODELAY`, each request
+//! written with one `write` (headers and body in one buffer), the next request sent when
+//! the previous answer is read. Loopback only; every case is bounded by time and count.
+//!
+//! ```sh
+//! cargo bench -p npo-platform --bench routing
+//! ```
+//!
+//! Environment (all optional):
+//! - `NPO_BENCH_CONCURRENCY`: comma-separated connection counts (default `1,32`).
+//! - `NPO_BENCH_SECONDS`: measured seconds per case (default 4).
+//! - `NPO_BENCH_WARMUP_SECONDS`: warm-up seconds per case (default 1).
+//! - `NPO_BENCH_MAX_REQUESTS`: most measured requests per case (default 2000000).
+//! - `NPO_BENCH_RUNS`: runs; the figures are medians over them (default 3).
+//! - `NPO_BENCH_RESPONSE_KB`: producer response size (default 40).
+//! - `NPO_BENCH_PLATFORM_WORKERS`, `NPO_BENCH_PRODUCER_WORKERS`: worker threads (default 2).
+//! - `NPO_BENCH_CASES`: comma-separated subset of `direct,routed,routed-recording`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A benchmark reports on the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use npo_contracts::registry::Contract;
+use npo_pki::{InitOptions, Party};
+use openssl::ssl::{SslConnector, SslStream};
+
+const ROLE_ENV: &str = "NPO_BENCH_ROLE";
+const DIR_ENV: &str = "NPO_BENCH_DIR";
+const TOKEN: &str = "bench-admin-token-0123456789";
+const PATH: &str = "/GetDiagnosis/2/rivtabp21";
+/// Every answer read by the load client (warm-up included), for CPU per request.
+static SERVED: AtomicU64 = AtomicU64::new(0);
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// A GetDiagnosis response of about `kb` KiB: records shaped like the contract's.
+fn response_body(kb: usize) -> String {
+    let ns = Contract::GetDiagnosis.responder_ns();
+    let mut records = String::new();
+    let mut i = 0;
+    while records.len() < kb * 1024 {
+        records.push_str(&format!(
+            "<ns2:diagnosis><ns2:diagnosisHeader><ns2:documentId>diag-{i:06}</ns2:documentId>\
+             <ns2:sourceSystemHSAId>SE2120009994-EH7S</ns2:sourceSystemHSAId>\
+             <ns2:patientId><ns3:id>201403129800</ns3:id><ns3:type>1.2.752.129.2.1.3.1</ns3:type></ns2:patientId>\
+             <ns2:accountableHealthcareProfessional><ns3:authorTime>20240101120000</ns3:authorTime>\
+             <ns3:healthcareProfessionalHSAId>SE2120009994-P001</ns3:healthcareProfessionalHSAId>\
+             <ns3:healthcareProfessionalName>Skolsköterska Test</ns3:healthcareProfessionalName>\
+             <ns3:healthcareProfessionalCareUnitHSAId>SE2120009994-0A01</ns3:healthcareProfessionalCareUnitHSAId>\
+             <ns3:healthcareProfessionalCareGiverHSAId>SE2120009994-0001</ns3:healthcareProfessionalCareGiverHSAId>\
+             </ns2:accountableHealthcareProfessional><ns2:careContactId>cc-{i}</ns2:careContactId>\
+             <ns2:approvedForPatient>true</ns2:approvedForPatient></ns2:diagnosisHeader>\
+             <ns2:diagnosisBody><ns2:typeOfDiagnosis>Huvuddiagnos</ns2:typeOfDiagnosis>\
+             <ns2:diagnosisTime>20240101120000</ns2:diagnosisTime><ns2:diagnosisCode>\
+             <ns3:code>J06.9</ns3:code><ns3:codeSystem>1.2.752.116.1.1.1.1.3</ns3:codeSystem>\
+             <ns3:displayName>Akut övre luftvägsinfektion, ospecificerad</ns3:displayName>\
+             </ns2:diagnosisCode></ns2:diagnosisBody></ns2:diagnosis>"
+        ));
+        i += 1;
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope \
+         xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>\
+         <ns2:GetDiagnosisResponse xmlns:ns2=\"{ns}\" \
+         xmlns:ns3=\"urn:riv:clinicalprocess:healthcond:description:2\">{records}\
+         <ns2:result><ns2:resultCode>OK</ns2:resultCode><ns2:logId>bench</ns2:logId></ns2:result>\
+         </ns2:GetDiagnosisResponse></soap:Body></soap:Envelope>"
+    )
+}
+
+fn request_body() -> String {
+    let ns = Contract::GetDiagnosis.responder_ns();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">\
+         <soap:Header><add:LogicalAddress xmlns:add=\"urn:riv:itintegration:registry:1\">{}\
+         </add:LogicalAddress></soap:Header><soap:Body><urn:GetDiagnosis xmlns:urn=\"{ns}\" \
+         xmlns:urn1=\"urn:riv:clinicalprocess:healthcond:description:2\"><urn:patientId>\
+         <urn1:id>201403129800</urn1:id><urn1:type>1.2.752.129.2.1.3.1</urn1:type>\
+         </urn:patientId></urn:GetDiagnosis></soap:Body></soap:Envelope>",
+        npo_pki::PRODUCER_SCHOOL_HSA_ID
+    )
+}
+
+// ---------------------------------------------------------------- child roles
+
+/// Prints `READY <port> [<admin port>]` on stdout, then serves until killed.
+fn run_producer(dir: &Path) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let body = web::Bytes::from(response_body(env_or("NPO_BENCH_RESPONSE_KB", 40)));
+    let workers = env_or("NPO_BENCH_PRODUCER_WORKERS", 2usize);
+    let acceptor = npo_pki::mtls_acceptor(
+        dir.join(Party::ProducerSchool.cert_file()),
+        dir.join(Party::ProducerSchool.key_file()),
+        dir.join(npo_pki::CA_CERT_FILE),
+    )
+    .unwrap();
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || {
+            let body = body.clone();
+            // The handler reads the request body: an unread body makes actix close the
+            // connection after the answer (no keep-alive).
+            App::new().default_service(web::to(move |_request: web::Bytes| {
+                let body = body.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/xml; charset=utf-8")
+                        .body(body)
+                }
+            }))
+        })
+        .on_connect(|connection, _| {
+            // As the platform's routing listener does: no Nagle delay between writes.
+            use actix_tls::accept::openssl::TlsStream;
+            if let Some(tls) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>()
+            {
+                tls.get_ref().set_nodelay(true).unwrap();
+            }
+        })
+        .workers(workers)
+        .bind_openssl("127.0.0.1:0", acceptor)
+        .unwrap();
+        println!("READY {}", server.addrs()[0].port());
+        std::io::stdout().flush().unwrap();
+        server.run().await.unwrap();
+    });
+}
+
+fn run_platform(config: &Path) {
+    let config = npo_platform::config::PlatformConfig::load(config).unwrap();
+    actix_web::rt::System::new().block_on(async move {
+        let app = npo_platform::startup::Application::build(config).unwrap();
+        println!("READY {} {}", app.port(), app.admin_port());
+        std::io::stdout().flush().unwrap();
+        app.run_until_stopped().await.unwrap();
+    });
+}
+
+struct ChildProcess {
+    child: Child,
+    ports: Vec<u16>,
+}
+
+impl ChildProcess {
+    fn spawn(role: &str, dir: &Path, extra: &[(&str, String)]) -> ChildProcess {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .env(ROLE_ENV, role)
+            .env(DIR_ENV, dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ports = line
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("{role} did not start: {line:?}"))
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        ChildProcess { child, ports }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU seconds (user + system) `pid` has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the `(comm)`; utime and stime are the 14th and 15th of the line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Linux reports in USER_HZ, 100 on every common configuration.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// `VmRSS` and `VmHWM` of `pid`, in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+// ---------------------------------------------------------------- load client
+
+struct Connection {
+    stream: SslStream<TcpStream>,
+    buf: Vec<u8>,
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+impl Connection {
+    fn open(connector: &SslConnector, port: u16) -> Connection {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let stream = connector.connect("localhost", tcp).unwrap();
+        Connection {
+            stream,
+            buf: Vec::with_capacity(128 * 1024),
+        }
+    }
+
+    fn fill(&mut self) {
+        let mut chunk = [0u8; 32 * 1024];
+        let n = self.stream.read(&mut chunk).unwrap();
+        assert!(
+            n > 0,
+            "connection closed after {} bytes: {:?}",
+            self.buf.len(),
+            String::from_utf8_lossy(&self.buf[..self.buf.len().min(300)])
+        );
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+
+    /// Sends `request` (one write) and reads the whole answer; returns its status.
+    fn call(&mut self, request: &[u8]) -> u16 {
+        self.stream.write_all(request).unwrap();
+        self.buf.clear();
+        let head_end = loop {
+            if let Some(at) = find(&self.buf, b"\r\n\r\n") {
+                break at + 4;
+            }
+            self.fill();
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end])
+            .unwrap()
+            .to_owned();
+        let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let header = |name: &str| {
+            head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
+            })
+        };
+        if let Some(length) = header("content-length") {
+            let total = head_end + length.parse::<usize>().unwrap();
+            while self.buf.len() < total {
+                self.fill();
+            }
+        } else if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+            let mut at = head_end;
+            loop {
+                let line_end = loop {
+                    if let Some(p) = find(&self.buf[at..], b"\r\n") {
+                        break at + p;
+                    }
+                    self.fill();
+                };
+                let size_text = std::str::from_utf8(&self.buf[at..line_end]).unwrap();
+                let size =
+                    usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+                let next = line_end + 2 + size + 2;
+                while self.buf.len() < next {
+                    self.fill();
+                }
+                at = next;
+                if size == 0 {
+                    break;
+                }
+            }
+        } else {
+            panic!("answer without a length: {head}");
+        }
+        status
+    }
+}
+
+fn http_request(body: &str) -> Vec<u8> {
+    format!(
+        "POST {PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\n\
+         SOAPAction: \"{}\"\r\nContent-Length: {}\r\n\r\n{body}",
+        Contract::GetDiagnosis.soap_action(),
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Figures {
+    /// CPU µs per request of the platform and of the producer (whole case, warm-up too).
+    platform_cpu_us: f64,
+    producer_cpu_us: f64,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    requests: u64,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[at.min(sorted.len() - 1)]) / 1000.0
+}
+
+/// One case: `concurrency` connections to `port`, warm-up, then the measured window.
+fn run_case(connector: &SslConnector, port: u16, concurrency: usize) -> Figures {
+    let warmup = Duration::from_secs_f64(env_or("NPO_BENCH_WARMUP_SECONDS", 1.0));
+    let window = Duration::from_secs_f64(env_or("NPO_BENCH_SECONDS", 4.0));
+    let max_requests: u64 = env_or("NPO_BENCH_MAX_REQUESTS", 2_000_000);
+    let request = Arc::new(http_request(&request_body()));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let counted = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let barrier = Arc::new(Barrier::new(concurrency + 1));
+    let threads: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let mut conn = Connection::open(connector, port);
+            let (request, measuring, stop, counted, errors, barrier) = (
+                request.clone(),
+                measuring.clone(),
+                stop.clone(),
+                counted.clone(),
+                errors.clone(),
+                barrier.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut latencies: Vec<u32> = Vec::with_capacity(1 << 16);
+                barrier.wait();
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let status = conn.call(&request);
+                    SERVED.fetch_add(1, Ordering::Relaxed);
+                    let micros = started.elapsed().as_micros() as u32;
+                    if measuring.load(Ordering::Relaxed) {
+                        if status != 200 {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        latencies.push(micros);
+                        if counted.fetch_add(1, Ordering::Relaxed) + 1 >= max_requests {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    barrier.wait();
+    std::thread::sleep(warmup);
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    while started.elapsed() < window && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut all: Vec<u32> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    Figures {
+        platform_cpu_us: 0.0,
+        producer_cpu_us: 0.0,
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: percentile(&all, 0.50),
+        p99_ms: percentile(&all, 0.99),
+        errors: errors.load(Ordering::Relaxed),
+        requests: all.len() as u64,
+    }
+}
+
+// ---------------------------------------------------------------- orchestration
+
+fn write_platform_config(dir: &Path, name: &str, producer_port: u16, recording: bool) -> PathBuf {
+    let ns = Contract::GetDiagnosis.responder_ns();
+    let tak = format!(
+        "[[routes]]\nlogical_address = \"{la}\"\ncontract = \"{ns}\"\n\
+         url = \"https://localhost:{producer_port}{PATH}\"\n\n\
+         [[authorisations]]\nconsumer = \"{consumer}\"\ncontract = \"{ns}\"\n\
+         logical_address = \"{la}\"\n",
+        la = npo_pki::PRODUCER_SCHOOL_HSA_ID,
+        consumer = npo_pki::CONSUMER_HSA_ID,
+    );
+    std::fs::write(dir.join(format!("{name}-tak.toml")), tak).unwrap();
+    let config = format!(
+        "instance_id = \"NPO-BENCH-TP\"\n\
+         [server]\nlisten = \"127.0.0.1:0\"\nworkers = {workers}\n\
+         [tls]\ncert = \"{cert}\"\nkey = \"{key}\"\nca = \"{ca}\"\n\
+         [admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\n\
+         [tak]\nfile = \"{name}-tak.toml\"\n\
+         [recording]\nenabled = {recording}\n",
+        workers = env_or("NPO_BENCH_PLATFORM_WORKERS", 2usize),
+        cert = Party::Platform.cert_file(),
+        key = Party::Platform.key_file(),
+        ca = npo_pki::CA_CERT_FILE,
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("nproc {cores}, CPU {cpu}, load average {load}")
+}
+
+fn main() {
+    if let Ok(role) = std::env::var(ROLE_ENV) {
+        let dir = PathBuf::from(std::env::var(DIR_ENV).unwrap());
+        match role.as_str() {
+            "producer" => run_producer(&dir),
+            "platform" => run_platform(&dir.join(std::env::var("NPO_BENCH_CONFIG").unwrap())),
+            other => panic!("unknown role {other}"),
+        }
+        return;
+    }
+    // `cargo bench` passes `--bench`; anything else (e.g. `cargo test --benches`) only
+    // checks that the binary builds.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("routing bench: run with `cargo bench -p npo-platform --bench routing`");
+        return;
+    }
+    let concurrency: Vec<usize> = std::env::var("NPO_BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "1,32".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let runs: usize = env_or("NPO_BENCH_RUNS", 3);
+    let cases: Vec<String> = std::env::var("NPO_BENCH_CASES")
+        .unwrap_or_else(|_| "direct,routed,routed-recording".into())
+        .split(',')
+        .map(|c| c.trim().to_owned())
+        .collect();
+
+    let pki = tempfile::tempdir().unwrap();
+    let dir = pki.path();
+    npo_pki::init(dir, &InitOptions::default()).unwrap();
+    let connector = npo_pki::mtls_connector(
+        dir.join(Party::Consumer.cert_file()),
+        dir.join(Party::Consumer.key_file()),
+        dir.join(npo_pki::CA_CERT_FILE),
+    )
+    .unwrap();
+    let kb: usize = env_or("NPO_BENCH_RESPONSE_KB", 40);
+    println!("machine: {}", machine());
+    println!(
+        "response {} bytes, request {} bytes, runs {runs}, concurrency {concurrency:?}",
+        response_body(kb).len(),
+        request_body().len()
+    );
+
+    let producer = ChildProcess::spawn("producer", dir, &[]);
+    let producer_port = producer.ports[0];
+
+    // (case, concurrency) → per-run figures; case → per-run peak RSS (KiB).
+    let mut figures: Vec<(String, usize, Vec<Figures>)> = Vec::new();
+    let mut memory: Vec<(String, Vec<(u64, u64)>)> = Vec::new();
+    for run in 0..runs {
+        for case in &cases {
+            let platform = match case.as_str() {
+                "direct" => None,
+                "routed" | "routed-recording" => {
+                    let config =
+                        write_platform_config(dir, case, producer_port, case == "routed-recording");
+                    let name = config.file_name().unwrap().to_string_lossy().into_owned();
+                    Some(ChildProcess::spawn(
+                        "platform",
+                        dir,
+                        &[("NPO_BENCH_CONFIG", name)],
+                    ))
+                }
+                other => panic!("unknown case {other}"),
+            };
+            let port = platform.as_ref().map_or(producer_port, |p| p.ports[0]);
+            if let Some(p) = &platform {
+                // For `perf record -p` / `valgrind` attached by hand.
+                eprintln!("{case}: platform pid {}", p.pid());
+            }
+            // Sample the platform's memory while the load runs.
+            let sampling = Arc::new(AtomicBool::new(true));
+            let sampler = platform.as_ref().map(|p| {
+                let (pid, sampling) = (p.pid(), sampling.clone());
+                std::thread::spawn(move || {
+                    let mut peak = 0;
+                    while sampling.load(Ordering::Relaxed) {
+                        peak = peak.max(memory_kib(pid).0);
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    (peak, memory_kib(pid).1)
+                })
+            });
+            for &c in &concurrency {
+                let platform_pid = platform.as_ref().map(ChildProcess::pid);
+                let cpu_before = (
+                    platform_pid.map_or(0.0, cpu_seconds),
+                    cpu_seconds(producer.pid()),
+                );
+                let served_before = SERVED.load(Ordering::Relaxed);
+                let mut f = run_case(&connector, port, c);
+                let served = (SERVED.load(Ordering::Relaxed) - served_before).max(1) as f64;
+                f.platform_cpu_us =
+                    (platform_pid.map_or(0.0, cpu_seconds) - cpu_before.0) / served * 1e6;
+                f.producer_cpu_us = (cpu_seconds(producer.pid()) - cpu_before.1) / served * 1e6;
+                println!(
+                    "run {run} {case:<17} c={c:<3} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests, {} errors; CPU/request: platform {:.0} µs, producer {:.0} µs)",
+                    f.rps,
+                    f.p50_ms,
+                    f.p99_ms,
+                    f.requests,
+                    f.errors,
+                    f.platform_cpu_us,
+                    f.producer_cpu_us
+                );
+                match figures.iter_mut().find(|(n, cc, _)| n == case && *cc == c) {
+                    Some((_, _, all)) => all.push(f),
+                    None => figures.push((case.clone(), c, vec![f])),
+                }
+            }
+            sampling.store(false, Ordering::Relaxed);
+            if let Some(sampler) = sampler {
+                let (peak, hwm) = sampler.join().unwrap();
+                println!(
+                    "run {run} {case:<17} platform RSS peak {:.1} MiB, VmHWM {:.1} MiB",
+                    peak as f64 / 1024.0,
+                    hwm as f64 / 1024.0
+                );
+                match memory.iter_mut().find(|(n, _)| n == case) {
+                    Some((_, all)) => all.push((peak, hwm)),
+                    None => memory.push((case.clone(), vec![(peak, hwm)])),
+                }
+            }
+            drop(platform);
+        }
+    }
+
+    println!("\nmedians over {runs} runs:");
+    println!(
+        "| case | concurrency | req/s | p50 ms | p99 ms | errors | platform CPU µs/req | producer CPU µs/req |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let med = |all: &[Figures], f: fn(&Figures) -> f64| median(all.iter().map(f).collect());
+    for (case, c, all) in &figures {
+        println!(
+            "| {case} | {c} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} |",
+            med(all, |f| f.rps),
+            med(all, |f| f.p50_ms),
+            med(all, |f| f.p99_ms),
+            all.iter().map(|f| f.errors).sum::<u64>(),
+            med(all, |f| f.platform_cpu_us),
+            med(all, |f| f.producer_cpu_us)
+        );
+    }
+    for (case, all) in &memory {
+        println!(
+            "| {case} | platform RSS peak {:.1} MiB, VmHWM {:.1} MiB |",
+            median(all.iter().map(|m| m.0 as f64 / 1024.0).collect()),
+            median(all.iter().map(|m| m.1 as f64 / 1024.0).collect())
+        );
+    }
+    let top = *concurrency.iter().max().unwrap_or(&1);
+    let rps = |case: &str| {
+        figures
+            .iter()
+            .find(|(n, c, _)| n == case && *c == top)
+            .map(|(_, _, all)| med(all, |f| f.rps))
+    };
+    if let Some(direct) = rps("direct") {
+        for case in ["routed", "routed-recording"] {
+            if let Some(routed) = rps(case) {
+                println!(
+                    "{case} / direct at c={top}: {:.0} %",
+                    routed / direct * 100.0
+                );
+            }
+        }
+    }
+    if let (Some(on), Some(off)) = (rps("routed-recording"), rps("routed")) {
+        println!("recording on / off at c={top}: {:.0} %", on / off * 100.0);
+    }
+}
