@@ -482,6 +482,7 @@ on_both_backends!(
     every_contract_merges_its_sources_and_skips_unauthorised_ones,
     no_engagements_is_an_empty_ok_answer,
     bad_requests_are_clear_faults_without_personal_data,
+    a_fault_rule_on_one_source_is_met_inside_the_aggregation,
 );
 
 async fn a_slow_and_a_faulting_source_leave_the_third_ones_records(backend: Backend) {
@@ -863,4 +864,71 @@ async fn bad_requests_are_clear_faults_without_personal_data(backend: Backend) {
         a.received().is_empty(),
         "no source asked for a refused call"
     );
+}
+
+/// A tester's fault rule on one source system's logical address applies to that
+/// source's call inside an aggregation: the other source's records arrive and
+/// ProcessingStatus reports the injected failure; once the rule is used up, both answer.
+async fn a_fault_rule_on_one_source_is_met_inside_the_aggregation(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let pki = Pki::new();
+    let a = TestProducer::start(&pki, Party::ProducerSchool);
+    let b = TestProducer::start(&pki, Party::ProducerSchool);
+    let tak = tak(&[
+        (SOURCE_A, &a, &format!("/typed/{SOURCE_A}"), true),
+        (SOURCE_B, &b, &format!("/typed/{SOURCE_B}"), true),
+    ]);
+    let platform = platform(&pki, &db, tak, 5_000, 4_000);
+    let contract = Contract::GetDiagnosis;
+    register(&platform, &pki, PATIENT, &[contract], &[SOURCE_A, SOURCE_B]).await;
+    let (status, rule) = platform
+        .admin(
+            "POST",
+            "/admin/faults",
+            Some(serde_json::json!({
+                "logical_address": SOURCE_B,
+                "times": 1,
+                "action": {"type": "http_error", "status": 503}
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{rule}");
+
+    let reply = call(
+        &platform,
+        &pki,
+        contract,
+        consumer_request(contract, PATIENT),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let answer = read_answer(contract, &reply.body);
+    assert_eq!(
+        answer.records,
+        records_per_source(contract),
+        "A's records only"
+    );
+    let status = answer.status.expect("a ProcessingStatus header");
+    assert_data(&status, SOURCE_A);
+    assert_failed(&status, SOURCE_B, CausingAgent::ServiceProducer, "503");
+    assert!(b.received().is_empty(), "the rule answered instead of B");
+
+    let reply = call(
+        &platform,
+        &pki,
+        contract,
+        consumer_request(contract, PATIENT),
+        &[],
+    )
+    .await;
+    let answer = read_answer(contract, &reply.body);
+    assert_eq!(
+        answer.records,
+        2 * records_per_source(contract),
+        "the rule is used up"
+    );
+    assert_eq!(b.received().len(), 1);
 }

@@ -27,8 +27,8 @@
 //!
 //! The patient id is never logged; it is shown only to admin API callers.
 //!
-//! The aggregating services call [`FaultRules::matching`] for each source system they ask
-//! and apply [`FaultAction::injection`] the same way the routing core does.
+//! Rules are met in [`crate::routing::call_producer`], the one place the platform calls a
+//! producer: routed calls and each source system an aggregating service asks alike.
 
 mod add;
 mod list;
