@@ -40,12 +40,15 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Cookies get `Secure` (HTTPS towards the browser).
     pub secure_cookies: bool,
+    /// The BVC programme (vaccinations, basprogram, growth), loaded at start.
+    pub bvc: Arc<crate::bvc::BvcProgramme>,
 }
 
 /// Mounts every route.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/static/style.css", web::get().to(assets::style))
+        .route("/static/bvc.css", web::get().to(assets::bvc_style))
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::password))
         .route("/login/certifikat", web::post().to(login::certificate))

@@ -1,0 +1,308 @@
+//! The BVC page (`/elev/{h}/bvc`) over the test-double platform: the summary (vaccinations
+//! against the programme, growth chart, basprogram visits) made only from records that
+//! passed the PDL gates and blocks, with the page's access-log row, windows and notices.
+
+// Helpers outside #[test] functions are not covered by clippy.toml `allow-*-in-tests`.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use support::*;
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// The pupil (born 2014-05-20) as child health care and the school recorded them.
+fn bvc_record() -> Fixture {
+    let birth = pupil_birth();
+    Fixture {
+        vaccinations: vec![
+            // DTP dose 1 at three months, from the region's BVC.
+            vaccination("v-hexa-1", &BVC, ymd(2014, 8, 20), "Infanrix hexa"),
+            // HPV dose 1 in school year 5, from the school's own care giver.
+            vaccination("v-hpv-1", &SCHOOL, ymd(2025, 10, 1), "Gardasil 9"),
+        ],
+        observations: vec![
+            observation(
+                "o-w1",
+                &BVC,
+                birth + Duration::days(30),
+                "27113001",
+                "Kroppsvikt",
+                "4.6",
+                "kg",
+            ),
+            observation(
+                "o-w2",
+                &BVC,
+                birth + Duration::days(370),
+                "27113001",
+                "Kroppsvikt",
+                "10.2",
+                "kg",
+            ),
+            observation(
+                "o-l1",
+                &BVC,
+                birth + Duration::days(30),
+                "248334005",
+                "Kroppslängd",
+                "55",
+                "cm",
+            ),
+            observation(
+                "o-l2",
+                &BVC,
+                birth + Duration::days(370),
+                "248334005",
+                "Kroppslängd",
+                "76",
+                "cm",
+            ),
+        ],
+        notes: vec![note(
+            "n-4v",
+            &BVC,
+            noon(birth + Duration::days(28)),
+            "Hälsobesök 4 veckor",
+            "Välmående barn, ammar bra.",
+        )],
+        care_contacts: vec![care_contact(
+            "c-school",
+            &SCHOOL,
+            noon(today() - Duration::days(20)),
+            "Hälsosamtal åk 6",
+        )],
+        ..Fixture::default()
+    }
+}
+
+/// The `<tr>` elements of `html` that contain `needle`.
+fn rows_with<'a>(html: &'a str, needle: &str) -> Vec<&'a str> {
+    html.split("<tr")
+        .skip(1)
+        .filter_map(|part| part.split("</tr>").next())
+        .filter(|row| row.contains(needle))
+        .collect()
+}
+
+/// The BVC summary fragment of a page (empty when there is none).
+fn summary(body: &str) -> &str {
+    body.find(r#"<section class="bvc-summary""#)
+        .map(|at| &body[at..])
+        .unwrap_or_default()
+}
+
+#[actix_rt::test]
+async fn the_bvc_page_shows_vaccinations_growth_chart_and_visits() {
+    for backend in BACKENDS {
+        let Some(app) = TestApp::start(backend) else {
+            continue;
+        };
+        app.platform.set(bvc_record());
+        let mut b = app.logged_in("sara").await;
+        let handle = b.open_pupil(&pupil()).await;
+        b.register_relation(&handle).await;
+        let consent = b
+            .register_consent(&handle, &[("given_by", "pupil"), ("scope", "care_unit")])
+            .await;
+        assert_eq!(consent.status, 303, "{}", consent.body);
+
+        let page = b.get(&format!("/elev/{handle}/bvc")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body
+                .contains(r#"<link rel="stylesheet" href="/static/bvc.css">"#)
+        );
+        let s = summary(&page.body);
+        assert!(!s.is_empty(), "no summary: {}", page.body);
+
+        // Vaccinations: DTP dose 1 given (with its vaccine and source), MPR missing.
+        assert!(s.contains("Vaccinationer per dos i vaccinationsprogrammet"));
+        let given = rows_with(s, "Infanrix hexa");
+        assert!(
+            given.iter().any(|r| r.contains(r#"class="bvc-given""#)
+                && r.contains("Difteri, stelkramp, kikhosta")
+                && r.contains("2014-08-20")
+                && r.contains("BVC Vårdcentralen Solbacken")),
+            "{given:?}"
+        );
+        let mpr = rows_with(s, "Mässling, påssjuka, röda hund (MPR)");
+        assert!(
+            mpr.iter().any(|r| r.contains(r#"class="bvc-missing""#)
+                && r.contains(r#"<span class="bvc-status">Saknas</span>"#)),
+            "{mpr:?}"
+        );
+        assert!(
+            rows_with(s, "Gardasil 9")
+                .iter()
+                .any(|r| r.contains("bvc-given"))
+        );
+
+        // Growth: the SVG chart with one point per accepted value, and its table.
+        assert!(s.contains(r#"class="bvc-growth-chart""#), "{s}");
+        assert_eq!(s.matches(r#"<circle class="bvc-point""#).count(), 4);
+        assert!(
+            rows_with(s, "10,20 kg")
+                .iter()
+                .any(|r| r.contains(&(pupil_birth() + Duration::days(370)).to_string()))
+        );
+
+        // Visits: the 4-week visit is attended by the BVC note; others are missing.
+        assert!(s.contains("Hälsobesök enligt basprogrammet"));
+        assert!(
+            rows_with(s, "Anteckning: Hälsobesök 4 veckor")
+                .iter()
+                .any(|r| r.contains("bvc-given") && r.contains("Genomfört")),
+            "{s}"
+        );
+        assert!(rows_with(s, "bvc-missing").len() > 5);
+        // The school's own visit is not a child-health visit.
+        assert!(!s.contains("Hälsosamtal åk 6"));
+
+        // The page keeps its applied windows (from birth for the BVC types, care
+        // contacts within their maximum) and its access-log row.
+        assert!(
+            page.body
+                .contains(&format!("Vaccinationer: {} – {}", pupil_birth(), today()))
+        );
+        assert!(page.body.contains(&format!(
+            "Vårdkontakter: {}-01-01 – {}",
+            today().year() - 3,
+            today()
+        )));
+        let rows = app.log_rows().await;
+        let bvc_rows: Vec<_> = rows
+            .iter()
+            .filter(|r| r.iter().any(|c| c == "bvc"))
+            .collect();
+        assert_eq!(bvc_rows.len(), 1, "{rows:?}");
+        let row = bvc_rows[0].join("|");
+        assert!(
+            row.contains("vaccinationer")
+                && row.contains("observationer")
+                && row.contains("anteckningar")
+                && row.contains("vardkontakter")
+                && row.contains(OTHER_GIVER)
+                && row.contains(OWN_GIVER),
+            "{row}"
+        );
+
+        // The stylesheet is served with the app's other assets.
+        let css = b.get("/static/bvc.css").await;
+        assert_eq!(css.status, 200);
+        assert!(css.header("content-type").unwrap().starts_with("text/css"));
+        assert!(css.body.contains(".bvc-"));
+    }
+}
+
+#[actix_rt::test]
+async fn other_care_givers_and_blocked_records_stay_out_of_the_summary() {
+    for backend in BACKENDS {
+        let Some(app) = TestApp::start(backend) else {
+            continue;
+        };
+        app.platform.set(bvc_record());
+        let mut b = app.logged_in("sara").await;
+        let handle = b.open_pupil(&pupil()).await;
+
+        // No care relation: no summary, nothing fetched.
+        app.platform.clear_received();
+        let page = b.get(&format!("/elev/{handle}/bvc")).await;
+        assert_eq!(page.status, 200);
+        assert!(summary(&page.body).is_empty());
+        assert!(page.body.contains("ingen vårdrelation"));
+        assert!(app.platform.received().is_empty());
+
+        // A relation without consent: the own care giver's records only.
+        b.register_relation(&handle).await;
+        let page = b.get(&format!("/elev/{handle}/bvc")).await;
+        let s = summary(&page.body);
+        assert!(
+            rows_with(s, "Gardasil 9")
+                .iter()
+                .any(|r| r.contains("bvc-given"))
+        );
+        assert!(
+            !page.body.contains("Infanrix"),
+            "another care giver's dose shown"
+        );
+        assert!(!s.contains("bvc-growth-chart") && !s.contains("Välmående"));
+        assert!(
+            rows_with(s, "Difteri, stelkramp, kikhosta")
+                .iter()
+                .all(|r| !r.contains("bvc-given")),
+            "{s}"
+        );
+        assert!(
+            page.body
+                .contains("Det finns information från andra vårdgivare")
+        );
+
+        // With a consent the region's BVC record is in; a block on its unit takes it out.
+        b.register_consent(&handle, &[("given_by", "pupil"), ("scope", "care_unit")])
+            .await;
+        let page = b.get(&format!("/elev/{handle}/bvc")).await;
+        assert!(summary(&page.body).contains("Infanrix hexa"));
+        let answer = b
+            .pupil_form(
+                &handle,
+                "sparr",
+                &[("kind", "care_unit"), ("hsa_id", OTHER_UNIT)],
+            )
+            .await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        let page = b.get(&format!("/elev/{handle}/bvc")).await;
+        let s = summary(&page.body);
+        assert!(
+            rows_with(s, "Gardasil 9")
+                .iter()
+                .any(|r| r.contains("bvc-given"))
+        );
+        assert!(
+            !page.body.contains("Infanrix")
+                && !page.body.contains("Välmående")
+                && !s.contains("bvc-growth-chart"),
+            "blocked content sent"
+        );
+        assert!(
+            page.body
+                .contains("Det finns spärrad information hos vårdenheten BVC Solbacken"),
+            "{}",
+            page.body
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn a_failed_source_is_named_on_the_bvc_page_and_the_rest_is_summarised() {
+    let Some(app) = TestApp::start(Backend::Sqlite) else {
+        return;
+    };
+    let mut fixture = bvc_record();
+    fixture.failing = vec![(
+        "GetObservations".to_owned(),
+        npo_pki::PRODUCER_BVC_HSA_ID.to_owned(),
+    )];
+    app.platform.set(fixture);
+    let mut b = app.logged_in("sara").await;
+    let handle = b.open_pupil(&pupil()).await;
+    b.register_relation(&handle).await;
+    b.register_consent(&handle, &[("given_by", "pupil"), ("scope", "care_unit")])
+        .await;
+    let page = b.get(&format!("/elev/{handle}/bvc")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!(
+            "Observationer: källan BVC-journalen ({})",
+            npo_pki::PRODUCER_BVC_HSA_ID
+        )),
+        "{}",
+        page.body
+    );
+    let s = summary(&page.body);
+    assert!(s.contains("Infanrix hexa") && !s.contains("bvc-growth-chart"));
+    assert!(s.contains("Inga mätningar av längd, vikt eller huvudomfång."));
+}
