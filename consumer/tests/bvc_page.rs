@@ -173,7 +173,7 @@ async fn the_bvc_page_shows_vaccinations_growth_chart_and_visits() {
             today().year() - 3,
             today()
         )));
-        let rows = app.log_rows().await;
+        let rows = app.journal_log_rows().await;
         let bvc_rows: Vec<_> = rows
             .iter()
             .filter(|r| r.iter().any(|c| c == "bvc"))

@@ -16,7 +16,7 @@ use super::consent::form_date;
 use super::pages::{
     FilterOption, JournalPage, OverviewRow, PupilNav, Row, Section, WindowRow, block_text,
 };
-use super::{AppState, Ctx, db, now, render, today};
+use super::{AppState, Ctx, append_access_log, db, now, render, today};
 use crate::bvc;
 use crate::config::{ConsumerConfig, ViewConfig};
 use crate::error::ConsumerError;
@@ -304,16 +304,7 @@ async fn show(
         time_window: window_text,
         emergency: access.emergency,
     };
-    db(state, move |conn| {
-        store::append_log(conn, &entry).map_err(|e| ConsumerError::AccessLog(e.to_string()))
-    })
-    .await
-    .map_err(|e| match e {
-        ConsumerError::AccessLog(cause) | ConsumerError::Database(cause) => {
-            ConsumerError::AccessLog(cause)
-        }
-        other => ConsumerError::AccessLog(other.to_string()),
-    })?;
+    append_access_log(state, entry).await?;
 
     page.windows = windows
         .iter()

@@ -265,6 +265,24 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Writes the access-log row of a page with patient data; any failure is an
+/// [`ConsumerError::AccessLog`] (503, no patient data sent).
+pub async fn append_access_log(
+    state: &AppState,
+    entry: crate::store::LogEntry,
+) -> Result<(), ConsumerError> {
+    db(state, move |conn| {
+        crate::store::append_log(conn, &entry).map_err(|e| ConsumerError::AccessLog(e.to_string()))
+    })
+    .await
+    .map_err(|e| match e {
+        ConsumerError::AccessLog(cause) | ConsumerError::Database(cause) => {
+            ConsumerError::AccessLog(cause)
+        }
+        other => ConsumerError::AccessLog(other.to_string()),
+    })
+}
+
 /// Unix seconds as Swedish local `YYYY-MM-DD hh:mm`.
 pub fn local_time(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0)

@@ -1138,6 +1138,13 @@ impl TestApp {
         assert_eq!(csv.status, 200, "{}", csv.body);
         csv.body.lines().skip(1).map(parse_csv_line).collect()
     }
+
+    /// The access-log rows of journal pages (the PDL status page's rows dropped).
+    pub async fn journal_log_rows(&self) -> Vec<Vec<String>> {
+        let mut rows = self.log_rows().await;
+        rows.retain(|r| r[8] != "behorighet");
+        rows
+    }
 }
 
 impl Drop for TestApp {
