@@ -7,77 +7,8 @@
 
 mod support;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Datelike, Duration};
 use support::*;
-
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// The pupil (born 2014-05-20) as child health care and the school recorded them.
-fn bvc_record() -> Fixture {
-    let birth = pupil_birth();
-    Fixture {
-        vaccinations: vec![
-            // DTP dose 1 at three months, from the region's BVC.
-            vaccination("v-hexa-1", &BVC, ymd(2014, 8, 20), "Infanrix hexa"),
-            // HPV dose 1 in school year 5, from the school's own care giver.
-            vaccination("v-hpv-1", &SCHOOL, ymd(2025, 10, 1), "Gardasil 9"),
-        ],
-        observations: vec![
-            observation(
-                "o-w1",
-                &BVC,
-                birth + Duration::days(30),
-                "27113001",
-                "Kroppsvikt",
-                "4.6",
-                "kg",
-            ),
-            observation(
-                "o-w2",
-                &BVC,
-                birth + Duration::days(370),
-                "27113001",
-                "Kroppsvikt",
-                "10.2",
-                "kg",
-            ),
-            observation(
-                "o-l1",
-                &BVC,
-                birth + Duration::days(30),
-                "248334005",
-                "Kroppslängd",
-                "55",
-                "cm",
-            ),
-            observation(
-                "o-l2",
-                &BVC,
-                birth + Duration::days(370),
-                "248334005",
-                "Kroppslängd",
-                "76",
-                "cm",
-            ),
-        ],
-        notes: vec![note(
-            "n-4v",
-            &BVC,
-            noon(birth + Duration::days(28)),
-            "Hälsobesök 4 veckor",
-            "Välmående barn, ammar bra.",
-        )],
-        care_contacts: vec![care_contact(
-            "c-school",
-            &SCHOOL,
-            noon(today() - Duration::days(20)),
-            "Hälsosamtal åk 6",
-        )],
-        ..Fixture::default()
-    }
-}
 
 /// The `<tr>` elements of `html` that contain `needle`.
 fn rows_with<'a>(html: &'a str, needle: &str) -> Vec<&'a str> {
@@ -101,7 +32,7 @@ async fn the_bvc_page_shows_vaccinations_growth_chart_and_visits() {
         let Some(app) = TestApp::start(backend) else {
             continue;
         };
-        app.platform.set(bvc_record());
+        app.platform.set(bvc_fixture());
         let mut b = app.logged_in("sara").await;
         let handle = b.open_pupil(&pupil()).await;
         b.register_relation(&handle).await;
@@ -204,7 +135,7 @@ async fn other_care_givers_and_blocked_records_stay_out_of_the_summary() {
         let Some(app) = TestApp::start(backend) else {
             continue;
         };
-        app.platform.set(bvc_record());
+        app.platform.set(bvc_fixture());
         let mut b = app.logged_in("sara").await;
         let handle = b.open_pupil(&pupil()).await;
 
@@ -281,7 +212,7 @@ async fn a_failed_source_is_named_on_the_bvc_page_and_the_rest_is_summarised() {
     let Some(app) = TestApp::start(Backend::Sqlite) else {
         return;
     };
-    let mut fixture = bvc_record();
+    let mut fixture = bvc_fixture();
     fixture.failing = vec![(
         "GetObservations".to_owned(),
         npo_pki::PRODUCER_BVC_HSA_ID.to_owned(),
