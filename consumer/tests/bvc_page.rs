@@ -237,3 +237,47 @@ async fn a_failed_source_is_named_on_the_bvc_page_and_the_rest_is_summarised() {
     assert!(s.contains("Infanrix hexa") && !s.contains("bvc-growth-chart"));
     assert!(s.contains("Inga mätningar av längd, vikt eller huvudomfång."));
 }
+
+#[actix_rt::test]
+async fn units_of_a_configured_bvc_kind_count_as_child_health_care() {
+    // The unit's own name carries none of the programme's child-health words; its
+    // configured kind (`[[units]] kind = "bvc"`, `[bvc] unit_kinds`) makes it BVC.
+    const PLAIN: By = By {
+        giver: OTHER_GIVER,
+        unit: OTHER_UNIT,
+        unit_name: "Vårdcentralen Solbacken",
+        author: "Berit Berg",
+    };
+    let fixture = || Fixture {
+        notes: vec![note(
+            "n-18m",
+            &PLAIN,
+            noon(pupil_birth() + Duration::days(550)),
+            "Hälsobesök 18 månader",
+            "Språket kommer igång.",
+        )],
+        ..Fixture::default()
+    };
+    for unit_kinds in [vec!["bvc".to_owned()], Vec::new()] {
+        let counted = !unit_kinds.is_empty();
+        let Some(app) = TestApp::start_with(Backend::Sqlite, |c| c.bvc.unit_kinds = unit_kinds)
+        else {
+            return;
+        };
+        app.platform.set(fixture());
+        let mut b = app.logged_in("sara").await;
+        let handle = b.open_pupil(&pupil()).await;
+        b.register_relation(&handle).await;
+        b.register_consent(&handle, &[("given_by", "pupil"), ("scope", "care_unit")])
+            .await;
+        let page = b.get(&format!("/elev/{handle}/bvc")).await;
+        let s = summary(&page.body);
+        assert_eq!(s.contains("Språket kommer igång."), counted, "{s}");
+        let visit = rows_with(s, "Hälsobesök 18 månader");
+        assert_eq!(
+            visit.iter().any(|r| r.contains("bvc-given")),
+            counted,
+            "{visit:?}"
+        );
+    }
+}
