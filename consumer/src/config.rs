@@ -406,34 +406,52 @@ pub struct ViewConfig {
     pub current_only: bool,
 }
 
-/// BVC page settings.
+/// The BVC page (`[bvc]`): the programme the summary is measured against and which
+/// care units count as child health care.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BvcConfig {
-    /// Unit kinds that count as child health care (notes from them are BVC notes).
+    /// A programme file (vaccination programme, basprogram, growth measures, child-health
+    /// markers) instead of the embedded `config/bvc-programme.toml`; relative to the
+    /// configuration file's folder. Loaded and checked once, at start.
+    #[serde(default)]
+    pub programme_file: Option<PathBuf>,
+    /// Kinds of `[[units]]` that are child health care: their notes are BVC notes and
+    /// their visits count for the basprogram, besides the programme's name markers.
     #[serde(default = "default_bvc_kinds")]
     pub unit_kinds: Vec<String>,
-    /// Observation type codes that are growth measurements.
-    #[serde(default = "default_growth_codes")]
-    pub growth_codes: Vec<String>,
 }
 
 fn default_bvc_kinds() -> Vec<String> {
     vec!["bvc".to_owned()]
 }
 
-fn default_growth_codes() -> Vec<String> {
-    ["248334005", "27113001", "363812007"]
-        .map(str::to_owned)
-        .to_vec()
-}
-
 impl Default for BvcConfig {
     fn default() -> Self {
         BvcConfig {
+            programme_file: None,
             unit_kinds: default_bvc_kinds(),
-            growth_codes: default_growth_codes(),
         }
+    }
+}
+
+impl ConsumerConfig {
+    /// The BVC programme named by `[bvc]`, validated, with the configured units of the
+    /// `[bvc] unit_kinds` kinds marked as child health care.
+    pub fn bvc_programme(&self) -> Result<crate::bvc::BvcProgramme, ConfigError> {
+        let mut programme = crate::bvc::BvcProgramme::load(self.bvc.programme_file.as_deref())
+            .map_err(|e| invalid(format!("bvc.programme_file: {e}")))?;
+        programme.child_health.unit_hsa_ids = self
+            .units
+            .iter()
+            .filter(|u| {
+                u.kind
+                    .as_deref()
+                    .is_some_and(|k| self.bvc.unit_kinds.iter().any(|b| b == k))
+            })
+            .map(|u| u.hsa_id.clone())
+            .collect();
+        Ok(programme)
     }
 }
 
@@ -499,6 +517,9 @@ impl ConsumerConfig {
             if let Some(ca) = &mut tls.client_ca {
                 files.push(ca);
             }
+        }
+        if let Some(programme) = &mut self.bvc.programme_file {
+            files.push(programme);
         }
         for file in files {
             if file.is_relative() {
@@ -644,6 +665,9 @@ impl ConsumerConfig {
             if view.types.is_empty() {
                 return Err(invalid(format!("views.{}: no types", view.slug)));
             }
+        }
+        if self.bvc.unit_kinds.iter().any(|k| k.trim().is_empty()) {
+            return Err(invalid("bvc.unit_kinds: a kind is empty"));
         }
         Ok(())
     }

@@ -56,6 +56,8 @@ impl Application {
     /// Opens the database (migrating when `database.migrate_on_start`), syncs the
     /// staff table and binds. Call inside an actix system.
     pub fn build(config: ConsumerConfig) -> anyhow::Result<Self> {
+        // The BVC programme is data: checked once, here, before anything is served.
+        let bvc = Arc::new(config.bvc_programme()?);
         let pool = db::pool(
             &config.database.url,
             config.database.pool_size,
@@ -85,6 +87,7 @@ impl Application {
             pool,
             sessions: Arc::new(Sessions::new(config.session.idle_timeout())),
             secure_cookies: config.server.tls.is_some(),
+            bvc,
         });
         let listen = config.server.listen;
         let mut server = HttpServer::new(move || {

@@ -50,8 +50,13 @@ async fn no_care_relation_shows_no_patient_data_and_fetches_nothing() {
         assert!(refused.body.contains("vårdrelation"), "{}", refused.body);
         assert!(!diagnoses_page(&mut b, &handle).await.body.contains("ADHD"));
         assert!(
-            app.log_rows().await.is_empty(),
-            "no data shown, nothing logged"
+            app.journal_log_rows().await.is_empty(),
+            "no data shown, no journal page logged"
+        );
+        let rows = app.log_rows().await;
+        assert!(
+            !rows.is_empty() && rows.iter().all(|r| r[8] == "behorighet"),
+            "only the status page views are logged: {rows:?}"
         );
     }
 }
@@ -80,7 +85,7 @@ async fn relation_alone_shows_only_the_own_care_givers_information() {
             page.body
                 .contains("Det finns information från andra vårdgivare")
         );
-        let rows = app.log_rows().await;
+        let rows = app.journal_log_rows().await;
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0][9], OWN_GIVER, "care givers shown: {:?}", rows[0]);
     }
@@ -115,7 +120,7 @@ async fn consent_from_the_pupil_shows_every_care_giver() {
             page.body
         );
         assert!(page.body.contains("Region Test"), "source care giver named");
-        let rows = app.log_rows().await;
+        let rows = app.journal_log_rows().await;
         assert_eq!(
             rows[0][9],
             format!("{OWN_GIVER},{OTHER_GIVER}"),
@@ -279,7 +284,7 @@ async fn emergency_access_needs_a_reason_shows_all_and_is_flagged_in_the_log() {
         let page = diagnoses_page(&mut b, &handle).await;
         assert!(page.body.contains("ADHD-utredning BVC"), "{}", page.body);
         assert!(page.body.contains("Nödåtkomst"));
-        let rows = app.log_rows().await;
+        let rows = app.journal_log_rows().await;
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0][12], "ja", "emergency flag: {:?}", rows[0]);
 
@@ -342,7 +347,7 @@ async fn a_block_hides_matching_records_and_says_where_information_is_blocked() 
             "{}",
             page.body
         );
-        let rows = app.log_rows().await;
+        let rows = app.journal_log_rows().await;
         assert_eq!(rows[0][9], OWN_GIVER, "blocked care giver logged as shown");
     }
 }
@@ -360,7 +365,7 @@ async fn one_access_log_row_per_page_view() {
         for page in ["oversikt", "diagnoser", "diagnoser", "bvc"] {
             assert_eq!(b.get(&format!("/elev/{handle}/{page}")).await.status, 200);
         }
-        let rows = app.log_rows().await;
+        let rows = app.journal_log_rows().await;
         assert_eq!(rows.len(), 4, "{rows:?}");
         let pages: Vec<&str> = rows.iter().map(|r| r[8].as_str()).collect();
         assert_eq!(pages, ["bvc", "diagnoser", "diagnoser", "oversikt"]);
@@ -422,6 +427,71 @@ async fn when_the_log_cannot_be_written_no_patient_data_is_sent() {
 }
 
 #[actix_rt::test]
+async fn the_status_page_logs_its_view_and_shows_nothing_without_a_log_row() {
+    for backend in BACKENDS {
+        let Some(app) = TestApp::start(backend) else {
+            continue;
+        };
+        let mut b = app.logged_in("sara").await;
+        let handle = b.open_pupil(&pupil()).await;
+        b.register_relation(&handle).await;
+        let answer = b
+            .register_consent(
+                &handle,
+                &[
+                    ("given_by", "guardian"),
+                    ("guardian_name", "Greta Vårdnadshavare"),
+                    ("scope", "care_unit"),
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        let answer = b
+            .pupil_form(
+                &handle,
+                "sparr",
+                &[("kind", "care_unit"), ("hsa_id", OTHER_UNIT)],
+            )
+            .await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        let before = app.log_rows().await.len();
+        let page = b.get(&format!("/elev/{handle}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Greta Vårdnadshavare") && page.body.contains("BVC Solbacken"));
+        let rows = app.log_rows().await;
+        assert_eq!(
+            rows.len(),
+            before + 1,
+            "one row per view of the status page"
+        );
+        let row = &rows[0];
+        assert_eq!(row[1], NURSE);
+        assert_eq!((row[4].as_str(), row[5].as_str()), (OWN_GIVER, OWN_UNIT));
+        assert_eq!(row[7], pupil());
+        assert_eq!(row[8], "behorighet");
+        assert_eq!(row[9], OWN_GIVER);
+        assert_eq!(row[10], "samtycken,sparrar");
+        assert_eq!(row[12], "nej");
+        assert_eq!(row[13].len(), 36, "correlation id: {row:?}");
+
+        // No row, no page: consents (guardian names) and blocks stay on the server.
+        use diesel::connection::SimpleConnection;
+        app.db
+            .connect()
+            .batch_execute("ALTER TABLE access_log RENAME TO access_log_gone")
+            .unwrap();
+        let page = b.get(&format!("/elev/{handle}")).await;
+        assert_eq!(page.status, 503);
+        assert!(page.body.contains("Åtkomstloggen kunde inte skrivas"));
+        assert!(
+            !page.body.contains("Greta") && !page.body.contains("BVC Solbacken"),
+            "{}",
+            page.body
+        );
+    }
+}
+
+#[actix_rt::test]
 async fn the_access_log_refuses_updates_and_deletes() {
     for backend in BACKENDS {
         let Some(app) = TestApp::start(backend) else {
@@ -439,6 +509,6 @@ async fn the_access_log_refuses_updates_and_deletes() {
                 .is_err()
         );
         assert!(conn.batch_execute("DELETE FROM access_log").is_err());
-        assert_eq!(app.log_rows().await.len(), 1);
+        assert_eq!(app.journal_log_rows().await.len(), 1);
     }
 }

@@ -76,6 +76,42 @@ fn mistakes_in_a_configuration_are_named() {
     }
 }
 
+#[actix_rt::test]
+async fn the_bvc_programme_file_is_checked_at_start() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let good = npo_consumer::bvc::programme::EMBEDDED_TOML;
+    std::fs::write(dir.path().join("good.toml"), good).unwrap();
+    let late_before_recommended = good.replace(
+        r#"{ recommended = "18m", late_after = "2y" }"#,
+        r#"{ recommended = "18m", late_after = "1y" }"#,
+    );
+    assert_ne!(late_before_recommended, good);
+    std::fs::write(dir.path().join("bad.toml"), late_before_recommended).unwrap();
+    let start = |file: &str| {
+        let mut config =
+            ConsumerConfig::parse(&config_text(&pki, 1, &db.to_string_lossy())).unwrap();
+        config.bvc.programme_file = Some(file.into());
+        config.resolve_paths(dir.path());
+        config.validate().unwrap();
+        npo_consumer::startup::Application::build(config).map(|app| app.port())
+    };
+    // A relative file is read from the configuration's folder.
+    assert!(start("good.toml").is_ok());
+    let err = start("bad.toml").err().unwrap().to_string();
+    assert!(
+        err.contains("bvc.programme_file") && err.contains("mpr"),
+        "{err}"
+    );
+    let err = start("missing.toml").err().unwrap().to_string();
+    assert!(err.contains("missing.toml"), "{err}");
+    // The old growth_codes key is gone: the programme's measures name the codes.
+    let text = config_text(&pki, 1, "x.sqlite") + "\n[bvc]\ngrowth_codes = [\"27113001\"]\n";
+    let err = ConsumerConfig::parse(&text).err().unwrap().to_string();
+    assert!(err.contains("growth_codes"), "{err}");
+}
+
 #[test]
 fn migrations_apply_and_revert_on_both_backends() {
     for backend in BACKENDS {

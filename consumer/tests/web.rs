@@ -610,7 +610,7 @@ async fn filters_views_and_nullified_records() {
         "{}",
         page.body
     );
-    assert!(page.body.contains("27113001 – Kroppsvikt") && page.body.contains("4.6 kg"));
+    assert!(page.body.contains("<td>4,60 kg</td>") && page.body.contains("<td>55,0 cm</td>"));
 
     // The "Skolstart" view: BVC units only, from birth.
     let page = b.get(&format!("/elev/{handle}/vy/skolstart")).await;

@@ -58,7 +58,7 @@ pub mod timing;
 pub mod vaccinations;
 pub mod visits;
 
-pub use programme::{BvcProgramme, BvcProgrammeConfig, ProgrammeError, ProgrammeProblem};
+pub use programme::{BvcProgramme, ProgrammeError, ProgrammeProblem};
 pub use summary::{BvcInputs, BvcSummary, SummaryError, summarise};
 
 #[cfg(doc)]

@@ -2,7 +2,7 @@
 //! each with its source.
 
 use chrono::NaiveDateTime;
-use npo_contracts::healthcond_description_v3::CareDocumentationType;
+use npo_contracts::healthcond_description_v3::{CareDocumentationType, hsa_id_of};
 use npo_contracts::types::PatientId;
 
 use super::programme::BvcProgramme;
@@ -56,8 +56,16 @@ pub fn collect(
             .as_ref()
             .and_then(|a| a.org_unit.as_ref())
             .and_then(|u| u.org_unit_name.as_deref());
+        let unit_id = header
+            .access_control_header
+            .accountable_care_unit
+            .as_ref()
+            .and_then(hsa_id_of);
         let title = note.body.clinical_document_note_title.as_deref();
-        if !programme.child_health.matches(&[unit], &[title]) {
+        if !programme
+            .child_health
+            .matches(&[unit_id], &[unit], &[title])
+        {
             status.other_units += 1;
             continue;
         }

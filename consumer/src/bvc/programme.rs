@@ -6,7 +6,7 @@
 //!
 //! The seeded file `config/bvc-programme.toml` is embedded ([`BvcProgramme::embedded`]);
 //! a deployment may point the consumer configuration at its own file
-//! ([`BvcProgrammeConfig`], [`BvcProgramme::load`]). Every file is checked once, at
+//! (`[bvc] programme_file`, [`BvcProgramme::load`]). Every file is checked once, at
 //! start, with every problem reported in one [`ProgrammeError`].
 
 use std::collections::BTreeSet;
@@ -27,14 +27,6 @@ pub const ATC_OID: &str = "1.2.752.129.2.2.3.1.1";
 
 /// The oldest age anything in the programme may be due at.
 const MAX_AGE_YEARS: i32 = 20;
-
-/// The consumer configuration's part for the BVC summary (`[bvc]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BvcProgrammeConfig {
-    /// A programme file to use instead of the embedded one.
-    pub programme_file: Option<PathBuf>,
-}
 
 /// The whole programme file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -201,18 +193,33 @@ pub struct ChildHealthMarkers {
     pub unit_name_contains: Vec<String>,
     /// Looked for in care contact reasons and note titles.
     pub text_contains: Vec<String>,
+    /// Care units (HSA-IDs) known to be child health care: set by the app from its
+    /// `[bvc] unit_kinds` and `[[units]]`, not part of the programme file.
+    #[serde(skip)]
+    pub unit_hsa_ids: Vec<String>,
 }
 
 impl ChildHealthMarkers {
-    /// Whether a unit name or a text marks child health care.
-    pub fn matches(&self, unit_names: &[Option<&str>], texts: &[Option<&str>]) -> bool {
+    /// Whether a unit (HSA-ID or name) or a text marks child health care.
+    pub fn matches(
+        &self,
+        unit_ids: &[Option<&str>],
+        unit_names: &[Option<&str>],
+        texts: &[Option<&str>],
+    ) -> bool {
+        let known_unit = unit_ids.iter().flatten().any(|id| {
+            self.unit_hsa_ids
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(id.trim()))
+        });
         let hit = |value: &Option<&str>, words: &[String]| {
             value.is_some_and(|v| {
                 let v = v.to_lowercase();
                 words.iter().any(|w| v.contains(&w.to_lowercase()))
             })
         };
-        unit_names.iter().any(|n| hit(n, &self.unit_name_contains))
+        known_unit
+            || unit_names.iter().any(|n| hit(n, &self.unit_name_contains))
             || texts.iter().any(|t| hit(t, &self.text_contains))
     }
 }
@@ -299,11 +306,6 @@ impl BvcProgramme {
                 Self::from_toml(&text)
             }
         }
-    }
-
-    /// The programme a [`BvcProgrammeConfig`] names.
-    pub fn from_config(config: &BvcProgrammeConfig) -> Result<Self, ProgrammeError> {
-        Self::load(config.programme_file.as_deref())
     }
 
     /// The vaccines whose doses count for the series `key`.
@@ -679,10 +681,6 @@ mod tests {
             NaiveDate::from_ymd_opt(2025, 1, 1)
         );
         assert_eq!(BvcProgramme::load(None).expect("embedded"), programme);
-        assert_eq!(
-            BvcProgramme::from_config(&BvcProgrammeConfig::default()).expect("embedded"),
-            programme
-        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! window), missing, ongoing or not yet due.
 
 use chrono::NaiveDate;
-use npo_contracts::healthcond_description_v3::{CareDocumentationType, NoteType};
+use npo_contracts::healthcond_description_v3::{CareDocumentationType, NoteType, hsa_id_of};
 use npo_contracts::logistics::{CareContactType, KV_VARDKONTAKTTYP_OID};
 use npo_contracts::types::PatientId;
 
@@ -119,7 +119,12 @@ fn contact_visit(
             .and_then(|u| u.org_unit_name.as_deref()),
     ];
     let reason = body.care_contact_reason.as_deref();
-    let child_health = programme.child_health.matches(&unit_names, &[reason]);
+    let unit_ids = [professional
+        .healthcare_professional_care_unit_hsa_id
+        .as_deref()];
+    let child_health = programme
+        .child_health
+        .matches(&unit_ids, &unit_names, &[reason]);
     if !(is_visit && held && child_health) {
         return None;
     }
@@ -151,8 +156,17 @@ fn note_visit(
     let unit = author
         .and_then(|a| a.org_unit.as_ref())
         .and_then(|u| u.org_unit_name.as_deref());
+    let unit_id = note
+        .header
+        .access_control_header
+        .accountable_care_unit
+        .as_ref()
+        .and_then(hsa_id_of);
     let title = note.body.clinical_document_note_title.as_deref();
-    if !programme.child_health.matches(&[unit], &[title]) {
+    if !programme
+        .child_health
+        .matches(&[unit_id], &[unit], &[title])
+    {
         return None;
     }
     let date = author

@@ -16,7 +16,8 @@ use super::consent::form_date;
 use super::pages::{
     FilterOption, JournalPage, OverviewRow, PupilNav, Row, Section, WindowRow, block_text,
 };
-use super::{AppState, Ctx, db, now, render, today};
+use super::{AppState, Ctx, append_access_log, db, now, render, today};
+use crate::bvc;
 use crate::config::{ConsumerConfig, ViewConfig};
 use crate::error::ConsumerError;
 use crate::fetch::PlatformClient;
@@ -97,6 +98,7 @@ pub async fn page(
                 InfoType::Anteckningar,
                 InfoType::Vaccinationer,
                 InfoType::Observationer,
+                InfoType::Vardkontakter,
             ],
         ),
     };
@@ -179,6 +181,9 @@ async fn show(
         care_givers: Vec::new(),
         care_units: Vec::new(),
         show_overview: plan.kind == Kind::Overview,
+        bvc: false,
+        bvc_fragment: None,
+        bvc_error: None,
     };
     if !access.relation {
         // No care relation: nothing is fetched, nothing shown, nothing to log.
@@ -299,16 +304,7 @@ async fn show(
         time_window: window_text,
         emergency: access.emergency,
     };
-    db(state, move |conn| {
-        store::append_log(conn, &entry).map_err(|e| ConsumerError::AccessLog(e.to_string()))
-    })
-    .await
-    .map_err(|e| match e {
-        ConsumerError::AccessLog(cause) | ConsumerError::Database(cause) => {
-            ConsumerError::AccessLog(cause)
-        }
-        other => ConsumerError::AccessLog(other.to_string()),
-    })?;
+    append_access_log(state, entry).await?;
 
     page.windows = windows
         .iter()
@@ -374,51 +370,45 @@ async fn show(
             }];
         }
         Kind::Bvc => {
-            // The BVC summary module plugs in here with
-            // `crate::records::raw_sets(&shown)` (contract types, already gated).
-            let bvc = &config.bvc;
-            let is_bvc_unit = |r: &Record| {
-                r.care_unit
-                    .as_deref()
-                    .and_then(|u| config.unit(u))
-                    .and_then(|u| u.kind.as_deref())
-                    .is_some_and(|k| bvc.unit_kinds.iter().any(|b| b == k))
+            // Only what passed the window, the PDL gates, blocks and the user's filters.
+            let sets = crate::records::raw_sets(&shown);
+            let vaccinations: Vec<_> = sets.vaccinations.into_iter().cloned().collect();
+            let observations: Vec<_> = sets.observations.into_iter().cloned().collect();
+            let notes: Vec<_> = sets.notes.into_iter().cloned().collect();
+            let care_contacts: Vec<_> = sets.care_contacts.into_iter().cloned().collect();
+            let inputs = bvc::BvcInputs {
+                vaccinations: &vaccinations,
+                observations: &observations,
+                notes: &notes,
+                care_contacts: &care_contacts,
             };
-            page.sections = vec![
-                Section {
-                    title: "BVC-anteckningar".to_owned(),
-                    rows: shown
-                        .iter()
-                        .filter(|r| r.kind == InfoType::Anteckningar && is_bvc_unit(r))
-                        .map(row)
-                        .collect(),
-                },
-                Section {
-                    title: "Vaccinationer".to_owned(),
-                    rows: shown
-                        .iter()
-                        .filter(|r| r.kind == InfoType::Vaccinationer)
-                        .map(row)
-                        .collect(),
-                },
-                Section {
-                    title: "Tillväxt (längd, vikt, huvudomfång)".to_owned(),
-                    rows: shown
-                        .iter()
-                        .filter(|r| {
-                            r.kind == InfoType::Observationer
-                                && r.code
-                                    .as_deref()
-                                    .is_some_and(|c| bvc.growth_codes.iter().any(|g| g == c))
-                        })
-                        .map(row)
-                        .collect(),
-                },
-            ];
+            page.bvc = true;
+            match bvc::summarise(&inputs, &state.bvc, &patient, today) {
+                Ok(summary) => {
+                    page.bvc_fragment = Some(summary.render().map_err(|e| {
+                        ConsumerError::Internal(format!("BVC summary template: {e}"))
+                    })?);
+                }
+                Err(e) => page.bvc_error = Some(summary_error_text(&e).to_owned()),
+            }
         }
     }
     page.chrome = ctx.chrome(state);
     render(&page)
+}
+
+/// The page's notice when no summary can be made.
+fn summary_error_text(error: &bvc::SummaryError) -> &'static str {
+    match error {
+        bvc::SummaryError::NoBirthDate => {
+            "BVC-sammanfattningen kan inte visas: elevens födelsedatum går inte att läsa ut ur \
+             person- eller samordningsnumret. Uppgifterna finns under Vaccinationer, \
+             Observationer och Anteckningar."
+        }
+        bvc::SummaryError::BeforeBirth => {
+            "BVC-sammanfattningen kan inte visas: elevens födelsedatum ligger efter dagens datum."
+        }
+    }
 }
 
 fn options(all: BTreeMap<String, String>, chosen: Option<&str>) -> Vec<FilterOption> {

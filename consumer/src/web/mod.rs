@@ -40,12 +40,15 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Cookies get `Secure` (HTTPS towards the browser).
     pub secure_cookies: bool,
+    /// The BVC programme (vaccinations, basprogram, growth), loaded at start.
+    pub bvc: Arc<crate::bvc::BvcProgramme>,
 }
 
 /// Mounts every route.
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/static/style.css", web::get().to(assets::style))
+        .route("/static/bvc.css", web::get().to(assets::bvc_style))
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::password))
         .route("/login/certifikat", web::post().to(login::certificate))
@@ -260,6 +263,24 @@ pub fn render<T: Template>(page: &T) -> Result<HttpResponse, ConsumerError> {
 /// Now, Unix seconds.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// Writes the access-log row of a page with patient data; any failure is an
+/// [`ConsumerError::AccessLog`] (503, no patient data sent).
+pub async fn append_access_log(
+    state: &AppState,
+    entry: crate::store::LogEntry,
+) -> Result<(), ConsumerError> {
+    db(state, move |conn| {
+        crate::store::append_log(conn, &entry).map_err(|e| ConsumerError::AccessLog(e.to_string()))
+    })
+    .await
+    .map_err(|e| match e {
+        ConsumerError::AccessLog(cause) | ConsumerError::Database(cause) => {
+            ConsumerError::AccessLog(cause)
+        }
+        other => ConsumerError::AccessLog(other.to_string()),
+    })
 }
 
 /// Unix seconds as Swedish local `YYYY-MM-DD hh:mm`.

@@ -374,6 +374,12 @@ pub struct JournalPage {
     pub care_units: Vec<FilterOption>,
     /// Show the overview table.
     pub show_overview: bool,
+    /// The BVC page (links the BVC stylesheet).
+    pub bvc: bool,
+    /// The BVC summary (HTML from the summary's auto-escaping templates).
+    pub bvc_fragment: Option<String>,
+    /// Why there is no BVC summary.
+    pub bvc_error: Option<String>,
 }
 
 /// A log row.

@@ -1,13 +1,22 @@
 //! `GET /elev/{handle}`: the pupil's PDL status (care relation, consents, emergency
 //! access, blocks) with the forms to register them, and the journal pages.
+//!
+//! Consents and blocks are personal data about the pupil (who gave consent, guardians'
+//! names, where information is blocked): the page writes its access-log row first
+//! (page `behorighet`, types `samtycken,sparrar`) and shows nothing if it cannot.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::pages::{BlockRow, ConsentRow, PupilNav, PupilPage, block_text};
-use super::{AppState, Ctx, db, local_time, now, render, today};
+use super::{AppState, Ctx, append_access_log, db, local_time, now, render, today};
 use crate::error::ConsumerError;
 use crate::pdl::Access;
-use crate::store;
+use crate::store::{self, LogEntry};
+
+/// The status page's name in the access log.
+pub const LOG_PAGE: &str = "behorighet";
+/// What the status page shows, for the access log.
+pub const LOG_INFO_TYPES: &str = "samtycken,sparrar";
 
 /// The status page.
 pub async fn status(
@@ -23,6 +32,25 @@ pub async fn status(
     let pupil_state = db(&state, move |conn| Ok(store::pupil_state(conn, &id)?)).await?;
     let now = now();
     let access = Access::decide(&pupil_state, &staff.hsa_id, commission, now);
+    // Consents and blocks are registered in this app, under the user's care giver.
+    let entry = LogEntry {
+        id: store::new_log_id(),
+        created_at: now,
+        correlation_id: uuid::Uuid::new_v4().to_string(),
+        user_hsa_id: staff.hsa_id.clone(),
+        user_name: staff.name.clone(),
+        role: staff.role.as_str().to_owned(),
+        care_giver: commission.care_giver.clone(),
+        care_unit: commission.care_unit.clone(),
+        purpose: commission.purpose.as_str().to_owned(),
+        patient_id: patient.as_str().to_owned(),
+        page: LOG_PAGE.to_owned(),
+        care_givers_shown: commission.care_giver.clone(),
+        info_types: LOG_INFO_TYPES.to_owned(),
+        time_window: String::new(),
+        emergency: access.emergency,
+    };
+    append_access_log(&state, entry).await?;
     let my_relation = pupil_state
         .relations
         .iter()

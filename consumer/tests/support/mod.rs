@@ -624,6 +624,77 @@ pub fn observation(
     }
 }
 
+pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// The pupil (born 2014-05-20) as child health care and the school recorded them:
+/// DTP dose 1 (BVC), HPV dose 1 (school), four growth values and a 4-week visit note
+/// (BVC), a school care contact.
+pub fn bvc_fixture() -> Fixture {
+    let birth = pupil_birth();
+    Fixture {
+        vaccinations: vec![
+            // DTP dose 1 at three months, from the region's BVC.
+            vaccination("v-hexa-1", &BVC, ymd(2014, 8, 20), "Infanrix hexa"),
+            // HPV dose 1 in school year 5, from the school's own care giver.
+            vaccination("v-hpv-1", &SCHOOL, ymd(2025, 10, 1), "Gardasil 9"),
+        ],
+        observations: vec![
+            observation(
+                "o-w1",
+                &BVC,
+                birth + chrono::Duration::days(30),
+                "27113001",
+                "Kroppsvikt",
+                "4.6",
+                "kg",
+            ),
+            observation(
+                "o-w2",
+                &BVC,
+                birth + chrono::Duration::days(370),
+                "27113001",
+                "Kroppsvikt",
+                "10.2",
+                "kg",
+            ),
+            observation(
+                "o-l1",
+                &BVC,
+                birth + chrono::Duration::days(30),
+                "248334005",
+                "Kroppslängd",
+                "55",
+                "cm",
+            ),
+            observation(
+                "o-l2",
+                &BVC,
+                birth + chrono::Duration::days(370),
+                "248334005",
+                "Kroppslängd",
+                "76",
+                "cm",
+            ),
+        ],
+        notes: vec![note(
+            "n-4v",
+            &BVC,
+            noon(birth + chrono::Duration::days(28)),
+            "Hälsobesök 4 veckor",
+            "Välmående barn, ammar bra.",
+        )],
+        care_contacts: vec![care_contact(
+            "c-school",
+            &SCHOOL,
+            noon(today() - chrono::Duration::days(20)),
+            "Hälsosamtal åk 6",
+        )],
+        ..Fixture::default()
+    }
+}
+
 /// What the aggregating platform double holds and does.
 #[derive(Default, Clone)]
 pub struct Fixture {
@@ -1137,6 +1208,13 @@ impl TestApp {
             .await;
         assert_eq!(csv.status, 200, "{}", csv.body);
         csv.body.lines().skip(1).map(parse_csv_line).collect()
+    }
+
+    /// The access-log rows of journal pages (the PDL status page's rows dropped).
+    pub async fn journal_log_rows(&self) -> Vec<Vec<String>> {
+        let mut rows = self.log_rows().await;
+        rows.retain(|r| r[8] != "behorighet");
+        rows
     }
 }
 
