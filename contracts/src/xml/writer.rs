@@ -36,7 +36,9 @@ impl XmlWriter {
             .prefixes
             .iter()
             .rev()
-            .find(|(uri, _)| *uri == ns)
+            // Namespaces are nearly always the same `&'static str` constants: compare
+            // the pointers first, the bytes only when they differ.
+            .find(|(uri, _)| std::ptr::eq(*uri, ns) || *uri == ns)
             .map(|(_, p)| *p);
         if found.is_none() && ns.is_empty() && !self.prefixes.iter().any(|(_, p)| p.is_empty()) {
             return Some("");
@@ -150,39 +152,67 @@ impl XmlWriter {
 #[derive(Debug, Clone, Copy)]
 pub struct ScopeMark(usize);
 
-/// Escapes `text` for XML character data (or an attribute value) into `out`.
-/// Characters that XML 1.0 cannot carry at all (most C0 controls) become U+FFFD, so the
-/// output is always well-formed.
-pub fn escape_into(out: &mut String, text: &str, attribute: bool) {
-    let mut rest = text;
-    while let Some(index) = rest.find(|c: char| needs_escape(c, attribute)) {
-        out.push_str(&rest[..index]);
-        let mut chars = rest[index..].chars();
-        if let Some(c) = chars.next() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\r' => out.push_str("&#13;"),
-                _ => out.push('\u{FFFD}'),
-            }
-        }
-        rest = chars.as_str();
+/// Bytes that may need escaping: `&`, `<`, `>`, CR, the C0 controls other than TAB and
+/// LF, `"` (attribute values only), and 0xEF, the lead byte of U+FFFE/U+FFFF.
+const fn special_bytes(attribute: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b != 0x09 && b != 0x0A;
+        b += 1;
     }
-    out.push_str(rest);
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'"' as usize] = attribute;
+    table[0xEF] = true;
+    table
 }
 
-#[inline]
-fn needs_escape(c: char, attribute: bool) -> bool {
-    match c {
-        '&' | '<' | '>' | '\r' => true,
-        '"' => attribute,
-        '\t' | '\n' => false,
-        c if (c as u32) < 0x20 => true,
-        '\u{FFFE}' | '\u{FFFF}' => true,
-        _ => false,
+const SPECIAL_TEXT: [bool; 256] = special_bytes(false);
+const SPECIAL_ATTRIBUTE: [bool; 256] = special_bytes(true);
+
+/// Escapes `text` for XML character data (or an attribute value) into `out`.
+/// Characters that XML 1.0 cannot carry at all (most C0 controls, U+FFFE, U+FFFF)
+/// become U+FFFD, so the output is always well-formed.
+///
+/// Scans bytes, not chars: every character it acts on is ASCII or starts with the byte
+/// 0xEF, so the runs copied between them are whole characters.
+pub fn escape_into(out: &mut String, text: &str, attribute: bool) {
+    let table = if attribute {
+        &SPECIAL_ATTRIBUTE
+    } else {
+        &SPECIAL_TEXT
+    };
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if !table[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        let (replacement, len) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\r' => ("&#13;", 1),
+            0xEF => match (bytes.get(i + 1), bytes.get(i + 2)) {
+                (Some(0xBF), Some(0xBE | 0xBF)) => ("\u{FFFD}", 3),
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            },
+            _ => ("\u{FFFD}", 1),
+        };
+        out.push_str(text.get(copied..i).unwrap_or_default());
+        out.push_str(replacement);
+        i += len;
+        copied = i;
     }
+    out.push_str(text.get(copied..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -194,5 +224,15 @@ mod tests {
         let mut out = String::new();
         escape_into(&mut out, "a<b>&c\u{1}d\r\n\"", false);
         assert_eq!(out, "a&lt;b&gt;&amp;c\u{FFFD}d&#13;\n\"");
+    }
+
+    #[test]
+    fn escapes_quotes_in_attributes_and_non_characters_everywhere() {
+        let mut out = String::new();
+        escape_into(&mut out, "å\"\u{FFFE}ï\u{FFFF}\u{FFFD}\t€", true);
+        assert_eq!(out, "å&quot;\u{FFFD}ï\u{FFFD}\u{FFFD}\t€");
+        let mut out = String::new();
+        escape_into(&mut out, "Björk \"skolan\" \u{EFFF}\u{1F600}", false);
+        assert_eq!(out, "Björk \"skolan\" \u{EFFF}\u{1F600}");
     }
 }
