@@ -249,14 +249,28 @@ pub fn for_patient(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<Diag
         .load(conn)
 }
 
-/// GetDiagnosis: the records matching every filter, as contract records.
+/// GetDiagnosis: the records matching every filter, as contract records (newest
+/// first). Rows are turned into contract records as they are read, without a vector of
+/// all rows in between.
 pub fn find(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<DiagnosisType>> {
-    Ok(for_patient(conn, filters)?
-        .into_iter()
-        .filter(|r| r.in_period(filters))
-        .filter(|r| r.header_ref().admitted_by(filters))
-        .filter_map(DiagnosisRecord::into_contract)
-        .collect())
+    let rows = diagnoses::table
+        .filter(diagnoses::source_system_hsa_id.eq(&filters.source_system))
+        .filter(diagnoses::patient_id.eq(filters.patient.as_str()))
+        .filter(diagnoses::nullified.eq(false))
+        .order(diagnoses::author_time.desc())
+        .select(DiagnosisRecord::as_select())
+        .load_iter::<DiagnosisRecord, diesel::connection::DefaultLoadingMode>(conn)?;
+    let mut found = Vec::new();
+    for row in rows {
+        let record = row?;
+        if record.in_period(filters)
+            && record.header_ref().admitted_by(filters)
+            && let Some(contract) = record.into_contract()
+        {
+            found.push(contract);
+        }
+    }
+    Ok(found)
 }
 
 /// Inserts or replaces (by source system + documentId) a record.
