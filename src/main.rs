@@ -145,6 +145,24 @@ struct SeedArgs {
     /// How many pupils.
     #[arg(long, default_value_t = 20)]
     pupils: usize,
+    /// The day the data is generated for (YYYY-MM-DD, 1920–2099): histories end
+    /// before it and ages are counted on it. Default: today in Swedish time. The same
+    /// seed, pupils and day give the same data on every run.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_today)]
+    today: Option<chrono::NaiveDate>,
+}
+
+/// `--today`: a real calendar date in 1920–2099 (pupils' histories start up to 19 years
+/// earlier and RIV-TA time stamps begin in 1900).
+fn parse_today(text: &str) -> Result<chrono::NaiveDate, String> {
+    use chrono::Datelike as _;
+    let day = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date YYYY-MM-DD"))?;
+    if (1920..=2099).contains(&day.year()) {
+        Ok(day)
+    } else {
+        Err(format!("`{text}` is outside 1920-01-01..2099-12-31"))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -374,8 +392,8 @@ fn producer_seed(args: &SeedArgs) -> anyhow::Result<()> {
         .first()
         .context("the configuration lists no source system")?;
     let bvc = config.source_systems.get(1).unwrap_or(school);
-    let options =
-        SeedOptions::for_source_systems(args.seed, args.pupils, seed::swedish_today(), school, bvc);
+    let today = args.today.unwrap_or_else(seed::swedish_today);
+    let options = SeedOptions::for_source_systems(args.seed, args.pupils, today, school, bvc);
     let output = seed::generate_with_pupils(&options);
     let mut conn = npo_producer::db::DbManager::new(&config.database.url)
         .open()

@@ -5,9 +5,11 @@
 //! The ratio dynamic/static shows what the contract work (database, filtering, XML)
 //! costs compared with the transport alone; the target is at least 50 %.
 //!
-//! Load: C concurrent keep-alive mTLS connections over loopback, each sending the next
-//! request when the previous answer is read, a warm-up then a timed window per case
-//! (bounded by time and by count).
+//! Load: C concurrent keep-alive mTLS connections over loopback, one blocking client
+//! thread each, each sending the next request when the previous answer is read; a
+//! warm-up then a timed window per case (bounded by time and by count). The client sets
+//! TCP_NODELAY and writes every request with one `SSL_write`, so the latencies are the
+//! server's and not Nagle/delayed-ACK stalls of the client.
 //!
 //! ```sh
 //! cargo bench -p npo-producer --bench throughput
@@ -22,13 +24,17 @@
 //! - `NPO_BENCH_WARMUP_SECONDS`: warm-up seconds per case (default 1).
 //! - `NPO_BENCH_MAX_REQUESTS`: most measured requests per case (default 1000000).
 //! - `NPO_BENCH_SERVER_WORKERS`: producer worker threads (default 2).
-//! - `NPO_BENCH_CLIENT_THREADS`: load-generator threads (default 2).
 //! - `NPO_BENCH_POOL_SIZE`: database pool size (default 8).
+//! - `NPO_BENCH_RUNS`: runs of each case, alternating dynamic and static; the table
+//!   shows the medians (default 3).
+//! - `NPO_BENCH_BACKENDS`: `sqlite`, `postgres` or both (default `sqlite,postgres`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // A benchmark reports on the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -43,6 +49,7 @@ use npo_producer::config::{DatabaseConfig, ProducerConfig, ServerConfig, TlsConf
 use npo_producer::db;
 use npo_producer::records::diagnosis::{self, DiagnosisRecord};
 use npo_producer::startup::{Application, ExtraRoutes};
+use openssl::ssl::{SslConnector, SslStream};
 
 const SOURCE_SYSTEM: &str = "SE2120009994-EH7S";
 const CARE_GIVER: &str = "SE2120009994-0001";
@@ -60,8 +67,9 @@ struct Settings {
     warmup: f64,
     max_requests: u64,
     server_workers: usize,
-    client_threads: usize,
     pool_size: u32,
+    runs: usize,
+    backends: Vec<Backend>,
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -93,8 +101,19 @@ impl Settings {
             warmup: env_or("NPO_BENCH_WARMUP_SECONDS", 1.0),
             max_requests: env_or("NPO_BENCH_MAX_REQUESTS", 1_000_000),
             server_workers: env_or("NPO_BENCH_SERVER_WORKERS", 2),
-            client_threads: env_or::<usize>("NPO_BENCH_CLIENT_THREADS", 2).max(1),
             pool_size: env_or("NPO_BENCH_POOL_SIZE", 8),
+            runs: env_or::<usize>("NPO_BENCH_RUNS", 3).max(1),
+            backends: std::env::var("NPO_BENCH_BACKENDS")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| "sqlite,postgres".into())
+                .split(',')
+                .map(|b| match b.trim() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" => Backend::Postgres,
+                    other => panic!("NPO_BENCH_BACKENDS: unknown backend {other:?}"),
+                })
+                .collect(),
         }
     }
 }
@@ -235,24 +254,82 @@ struct ClientPki {
 }
 
 impl ClientPki {
-    fn client(&self) -> awc::Client {
-        let connector = npo_pki::mtls_connector(&self.cert, &self.key, &self.ca).unwrap();
-        awc::Client::builder()
-            .connector(awc::Connector::new().openssl(connector).limit(1))
-            .timeout(Duration::from_secs(30))
-            .finish()
+    fn connector(&self) -> SslConnector {
+        npo_pki::mtls_connector(&self.cert, &self.key, &self.ca).unwrap()
     }
 }
 
-async fn post(client: &awc::Client, url: &str, body: &str) -> (u16, web::Bytes) {
-    let mut response = client
-        .post(url)
-        .insert_header(("content-type", "text/xml; charset=utf-8"))
-        .send_body(body.to_owned())
-        .await
-        .expect("request");
-    let bytes = response.body().limit(16 * 1024 * 1024).await.expect("body");
-    (response.status().as_u16(), bytes)
+/// The load client: one blocking HTTP/1.1 keep-alive connection over mTLS with
+/// TCP_NODELAY, writing each request (head and body) with one `SSL_write`, so neither
+/// Nagle's algorithm nor delayed ACKs on the client side add to the latency. Reads
+/// `Content-Length` bodies (what the producer sends for a SOAP answer).
+struct Connection {
+    stream: SslStream<TcpStream>,
+    buf: Vec<u8>,
+}
+
+impl Connection {
+    fn open(connector: &SslConnector, port: u16) -> Connection {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        tcp.set_nodelay(true).expect("TCP_NODELAY");
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let stream = connector.connect("localhost", tcp).expect("TLS handshake");
+        Connection {
+            stream,
+            buf: Vec::with_capacity(256 * 1024),
+        }
+    }
+
+    /// Sends one prepared request; returns the status and the body.
+    fn call(&mut self, request: &[u8]) -> (u16, Vec<u8>) {
+        self.stream.write_all(request).expect("write request");
+        self.buf.clear();
+        let mut chunk = [0u8; 64 * 1024];
+        let head_end = loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let n = self.stream.read(&mut chunk).expect("read response");
+            assert!(n > 0, "connection closed by the producer");
+            self.buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end]).expect("ASCII head");
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("status line");
+        let length: usize = lines
+            .filter_map(|l| l.split_once(':'))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.trim().parse().expect("content-length"))
+            .expect("a Content-Length response");
+        while self.buf.len() < head_end + length {
+            let n = self.stream.read(&mut chunk).expect("read body");
+            assert!(n > 0, "connection closed by the producer");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(
+            self.buf.len(),
+            head_end + length,
+            "no pipelining: nothing more"
+        );
+        (status, self.buf[head_end..].to_vec())
+    }
+}
+
+/// The bytes of one POST (head and body), sent as they are for every request.
+fn http_request(path: &str, body: &str) -> Vec<u8> {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\n\
+         SOAPAction: \"urn:riv:clinicalprocess:healthcond:description:GetDiagnosisResponder:2:GetDiagnosis\"\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body.as_bytes());
+    request
 }
 
 struct CaseResult {
@@ -263,80 +340,82 @@ struct CaseResult {
     p99_ms: f64,
 }
 
-/// One task's measurements.
+impl CaseResult {
+    /// Per-column medians of several runs (errors and requests summed).
+    fn median(runs: &[CaseResult]) -> CaseResult {
+        let med = |f: fn(&CaseResult) -> f64| {
+            let mut v: Vec<f64> = runs.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        CaseResult {
+            requests: runs.iter().map(|r| r.requests).sum(),
+            errors: runs.iter().map(|r| r.errors).sum(),
+            rps: med(|r| r.rps),
+            p50_ms: med(|r| r.p50_ms),
+            p99_ms: med(|r| r.p99_ms),
+        }
+    }
+}
+
+/// One connection's measurements.
 #[derive(Default)]
-struct TaskStats {
+struct ConnStats {
     latencies_ns: Vec<u64>,
     errors: u64,
     last_finish: Option<Instant>,
 }
 
-/// Runs C connections against `url` (warm-up, then the measured window).
+/// Runs C connections (one thread each) against `path` (warm-up, then the measured
+/// window).
 fn run_case(
-    pki: &ClientPki,
-    url: &str,
-    body: &str,
+    connector: &SslConnector,
+    port: u16,
+    request: &[u8],
     expected_len: usize,
     connections: usize,
     settings: &Settings,
 ) -> CaseResult {
-    let threads = settings.client_threads.min(connections);
-    // Connections are set up during the warm-up, which starts for everyone together.
-    let start = Instant::now() + Duration::from_millis(200);
+    // Connections are set up before the warm-up, which starts for everyone together.
+    let start = Instant::now() + Duration::from_millis(300);
     let measure_from = start + Duration::from_secs_f64(settings.warmup);
     let measure_until = measure_from + Duration::from_secs_f64(settings.seconds);
     let measured = Arc::new(AtomicU64::new(0));
     let max = settings.max_requests;
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let mine = (t..connections).step_by(threads).count();
-            let pki = pki.clone();
-            let url = url.to_owned();
-            let body = body.to_owned();
+    let handles: Vec<_> = (0..connections)
+        .map(|_| {
+            let connector = connector.clone();
+            let request = request.to_vec();
             let measured = measured.clone();
             std::thread::spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let tasks: Vec<_> = (0..mine)
-                        .map(|_| {
-                            let client = pki.client();
-                            let url = url.clone();
-                            let body = body.clone();
-                            let measured = measured.clone();
-                            actix_web::rt::spawn(async move {
-                                let mut stats = TaskStats::default();
-                                let now = Instant::now();
-                                if now < start {
-                                    actix_web::rt::time::sleep(start - now).await;
-                                }
-                                loop {
-                                    let sent = Instant::now();
-                                    if sent >= measure_until
-                                        || (sent >= measure_from
-                                            && measured.load(Ordering::Relaxed) >= max)
-                                    {
-                                        break;
-                                    }
-                                    let (status, bytes) = post(&client, &url, &body).await;
-                                    let done = Instant::now();
-                                    if sent >= measure_from {
-                                        measured.fetch_add(1, Ordering::Relaxed);
-                                        if status != 200 || bytes.len() != expected_len {
-                                            stats.errors += 1;
-                                        }
-                                        stats.latencies_ns.push((done - sent).as_nanos() as u64);
-                                        stats.last_finish = Some(done);
-                                    }
-                                }
-                                stats
-                            })
-                        })
-                        .collect();
-                    let mut all = Vec::new();
-                    for task in tasks {
-                        all.push(task.await.expect("load task"));
+                let mut conn = Connection::open(&connector, port);
+                let mut stats = ConnStats {
+                    latencies_ns: Vec::with_capacity(64 * 1024),
+                    ..ConnStats::default()
+                };
+                let now = Instant::now();
+                if now < start {
+                    std::thread::sleep(start - now);
+                }
+                loop {
+                    let sent = Instant::now();
+                    if sent >= measure_until
+                        || (sent >= measure_from && measured.load(Ordering::Relaxed) >= max)
+                    {
+                        break;
                     }
-                    all
-                })
+                    let (status, bytes) = conn.call(&request);
+                    let done = Instant::now();
+                    if sent >= measure_from {
+                        measured.fetch_add(1, Ordering::Relaxed);
+                        if status != 200 || bytes.len() != expected_len {
+                            stats.errors += 1;
+                        }
+                        stats.latencies_ns.push((done - sent).as_nanos() as u64);
+                        stats.last_finish = Some(done);
+                    }
+                }
+                stats
             })
         })
         .collect();
@@ -344,12 +423,11 @@ fn run_case(
     let mut errors = 0;
     let mut last = measure_from;
     for handle in handles {
-        for stats in handle.join().expect("load thread") {
-            latencies.extend(stats.latencies_ns);
-            errors += stats.errors;
-            if let Some(finish) = stats.last_finish {
-                last = last.max(finish);
-            }
+        let stats = handle.join().expect("load thread");
+        latencies.extend(stats.latencies_ns);
+        errors += stats.errors;
+        if let Some(finish) = stats.last_finish {
+            last = last.max(finish);
         }
     }
     latencies.sort_unstable();
@@ -437,28 +515,31 @@ fn bench_backend(backend: Backend, db: &BenchDb, settings: &Settings) -> Vec<Row
         );
     });
 
-    let system = actix_web::rt::System::new();
-    let (port, handle) = system.block_on(async {
-        let app = Application::build_with_extra_routes(config, extra).unwrap();
-        let port = app.port();
-        let server = app.into_server();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
-        (port, handle)
+    // The server runs in its own actix system on its own thread (plus its workers);
+    // the load threads are plain blocking threads.
+    let (started, ready) = std::sync::mpsc::channel();
+    let server_thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build_with_extra_routes(config, extra).unwrap();
+            let port = app.port();
+            let server = app.into_server();
+            started.send((port, server.handle())).unwrap();
+            server.await
+        })
     });
-    let base = format!("https://localhost:{port}");
+    let (port, handle) = ready.recv().expect("producer started");
+    let connector = client_pki.connector();
     let envelope = request_envelope();
-    let (status, body) = system.block_on(async {
-        let client = client_pki.client();
-        post(&client, &format!("{base}{DYNAMIC_PATH}"), &envelope).await
-    });
+    let dynamic_request = http_request(DYNAMIC_PATH, &envelope);
+    let static_request = http_request(STATIC_PATH, &envelope);
+    let (status, body) = Connection::open(&connector, port).call(&dynamic_request);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let decoded = soap::decode_response::<GetDiagnosis>(&body)
         .expect("valid GetDiagnosis response")
         .body;
     assert_eq!(decoded.diagnosis.len(), RECORDS, "all records answered");
     let expected_len = body.len();
-    precomputed.set(body).expect("set once");
+    precomputed.set(web::Bytes::from(body)).expect("set once");
     eprintln!(
         "{}: producer on port {port}, response {expected_len} bytes, {RECORDS} records",
         backend.name()
@@ -468,31 +549,37 @@ fn bench_backend(backend: Backend, db: &BenchDb, settings: &Settings) -> Vec<Row
     // so this thread (the server's system) only waits.
     let mut rows = Vec::new();
     for &c in &settings.concurrency {
-        let dynamic = run_case(
-            &client_pki,
-            &format!("{base}{DYNAMIC_PATH}"),
-            &envelope,
-            expected_len,
-            c,
-            settings,
-        );
-        let stat = run_case(
-            &client_pki,
-            &format!("{base}{STATIC_PATH}"),
-            &envelope,
-            expected_len,
-            c,
-            settings,
-        );
+        let mut dynamic_runs = Vec::new();
+        let mut static_runs = Vec::new();
+        for run in 1..=settings.runs {
+            let dynamic = run_case(
+                &connector,
+                port,
+                &dynamic_request,
+                expected_len,
+                c,
+                settings,
+            );
+            let stat = run_case(&connector, port, &static_request, expected_len, c, settings);
+            eprintln!(
+                "{} C={c} run {run}: dynamic {:.0}/s p50 {:.2} p99 {:.2} ms ({} req), \
+                 static {:.0}/s p50 {:.2} p99 {:.2} ms ({} req)",
+                backend.name(),
+                dynamic.rps,
+                dynamic.p50_ms,
+                dynamic.p99_ms,
+                dynamic.requests,
+                stat.rps,
+                stat.p50_ms,
+                stat.p99_ms,
+                stat.requests
+            );
+            dynamic_runs.push(dynamic);
+            static_runs.push(stat);
+        }
+        let dynamic = CaseResult::median(&dynamic_runs);
+        let stat = CaseResult::median(&static_runs);
         let ratio = format!("{:.0} %", 100.0 * dynamic.rps / stat.rps);
-        eprintln!(
-            "{} C={c}: dynamic {:.0}/s ({} req), static {:.0}/s ({} req)",
-            backend.name(),
-            dynamic.rps,
-            dynamic.requests,
-            stat.rps,
-            stat.requests
-        );
         rows.push(Row {
             backend: backend.name(),
             endpoint: "GetDiagnosis (dynamic)",
@@ -508,7 +595,8 @@ fn bench_backend(backend: Backend, db: &BenchDb, settings: &Settings) -> Vec<Row
             ratio: "baseline".into(),
         });
     }
-    system.block_on(handle.stop(true));
+    actix_web::rt::System::new().block_on(handle.stop(true));
+    server_thread.join().unwrap().unwrap();
     rows
 }
 
@@ -524,7 +612,7 @@ fn main() {
     let load_before = loadavg();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    for backend in [Backend::Sqlite, Backend::Postgres] {
+    for &backend in &settings.backends {
         let Some(db) = BenchDb::new(backend) else {
             let note = "PostgreSQL skipped: NPO_TEST_DATABASE_URL is not set";
             eprintln!("{note}");
@@ -540,14 +628,14 @@ fn main() {
     println!(
         "GetDiagnosis, {RECORDS} records of one patient, mTLS keep-alive over loopback; \
          {:.0} s warm-up + {:.0} s per case (max {} requests); server workers {}, \
-         client threads {}, pool {}; {cpus} CPUs; load average {load_before} before, \
-         {load_after} after.",
+         one client thread per connection (TCP_NODELAY), pool {}; medians of {} run(s); \
+         {cpus} CPUs; load average {load_before} before, {load_after} after.",
         settings.warmup,
         settings.seconds,
         settings.max_requests,
         settings.server_workers,
-        settings.client_threads,
-        settings.pool_size
+        settings.pool_size,
+        settings.runs
     );
     println!();
     println!(

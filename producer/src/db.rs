@@ -119,10 +119,17 @@ impl ManageConnection for DbManager {
 }
 
 /// Builds a pool of at most `max_size` connections for `url`.
+///
+/// A PostgreSQL connection is checked (`SELECT 1`) each time it is taken from the
+/// pool, so one the server has closed (restart, idle timeout) is replaced instead of
+/// failing a request. A SQLite connection is a file handle that cannot go stale, so it
+/// is not checked: the check was a parsed and executed statement on every request.
 pub fn pool(url: &str, max_size: u32) -> Result<DbPool, DbError> {
+    let manager = DbManager::new(url);
     Ok(Pool::builder()
         .max_size(max_size)
-        .build(DbManager::new(url))?)
+        .test_on_check_out(manager.backend == Backend::Postgres)
+        .build(manager)?)
 }
 
 /// Runs the pending migrations of the connection's backend; returns their names.

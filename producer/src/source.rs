@@ -165,8 +165,13 @@ pub trait JournalSource: Send + Sync + 'static {
         filters: &Filters,
     ) -> Result<Vec<VaccinationMedicalRecordType>, SourceError>;
 
-    /// GetCareDocumentation 3. Period rule: the record's timestamp (authorTime) in the
-    /// period.
+    /// GetCareDocumentation 3. Period rule: a note is in the period when its
+    /// authorTime (`record/timestamp`, `author/timestamp`) or its signatureTime
+    /// (`signature/timestamp`) lies in it, end points included; an unsigned note only by
+    /// its authorTime. This follows the contract's test suite (Date Boundaries: any of
+    /// documentTime, authorTime, signatureTime within the period; 3.0 carries no
+    /// documentTime of its own): a note written in February and signed in March is
+    /// part of March.
     fn care_documentation(
         &self,
         filters: &Filters,

@@ -118,7 +118,10 @@ impl Application {
                     }
                 })
         })
-        .on_connect(npo_pki::peer_identity_on_connect);
+        .on_connect(npo_pki::peer_identity_on_connect)
+        // Request/response traffic: without TCP_NODELAY the last segment of a response
+        // larger than one segment waits for the caller's delayed ACK (~40 ms on Linux).
+        .tcp_nodelay(true);
         if workers > 0 {
             server = server.workers(workers);
         }

@@ -74,8 +74,9 @@ fn signed(mut r: CareDocumentationRecord, at: &str) -> CareDocumentationRecord {
 /// The records every case runs against.
 fn fixtures() -> Vec<CareDocumentationRecord> {
     let mut records = vec![
-        // Date Boundaries for 2024-03-01..2024-03-31. The 3.0 rule: the record's time
-        // stamp (authorTime) in the period; the signature time does not count.
+        // Date Boundaries for 2024-03-01..2024-03-31, the suite's edge records: a note
+        // is in the period when its authorTime (record/timestamp, author/timestamp) or
+        // its signatureTime (signature/timestamp) is, end points included.
         signed(
             record("db-1-author-in", PUPIL, "20240315100000"),
             "20240415100000",
@@ -90,6 +91,14 @@ fn fixtures() -> Vec<CareDocumentationRecord> {
             "20240310100000",
         ),
         record("db-5-author-after", PUPIL, "20240401000000"),
+        signed(
+            record("db-6-signed-on-end-author-before", PUPIL, "20240215090000"),
+            "20240331235959",
+        ),
+        signed(
+            record("db-7-author-before-signed-after", PUPIL, "20240229235959"),
+            "20240401000000",
+        ),
     ];
     // Attachments instead of text.
     let mut pdf = record("attachment-pdf", PUPIL, "20250105080000");
@@ -129,7 +138,7 @@ fn fixtures() -> Vec<CareDocumentationRecord> {
 }
 
 /// Everything PUPIL has in the served source system.
-const ALL_VISIBLE: usize = 5 + 2 + 2;
+const ALL_VISIBLE: usize = 7 + 2 + 2;
 
 fn start(backend: Backend) -> Option<TestProducer> {
     let db = TestDb::new(backend)?;
@@ -315,21 +324,28 @@ async fn date_boundaries(backend: Backend) {
     };
     let (ids, result, _) = call(&producer, "dates", &request, &[]).await;
     assert_eq!(result.result_code, ResultCode::Ok);
+    // Signed in the period counts even when written before it (db-4, db-6); written
+    // before and signed after does not (db-7).
     assert_eq!(
         ids,
         sorted(&[
             "db-1-author-in",
             "db-2-author-on-start",
-            "db-3-author-on-end"
+            "db-3-author-on-end",
+            "db-4-signed-in-author-before",
+            "db-6-signed-on-end-author-before",
         ])
     );
-    // A one-day period on the last day.
+    // A one-day period on the last day: written on it, or signed on it.
     let request = Request {
         period: Some(("20240331", "20240331")),
         ..Request::default()
     };
     let (ids, ..) = call(&producer, "one-day", &request, &[]).await;
-    assert_eq!(ids, ["db-3-author-on-end"]);
+    assert_eq!(
+        ids,
+        sorted(&["db-3-author-on-end", "db-6-signed-on-end-author-before"])
+    );
     producer.stop().await;
 }
 
@@ -371,7 +387,8 @@ async fn filters(backend: Backend) {
             .await
             .0
             .len(),
-        3
+        5,
+        "the five Date Boundaries records in March"
     );
     // sourceSystemId equal to the LogicalAddress (case does not matter).
     let lower = SOURCE_SYSTEM.to_lowercase();

@@ -9,6 +9,47 @@ fn parse_digits(text: &str, len: usize) -> Option<&str> {
     (text.len() == len && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
 }
 
+/// The value of ASCII digits (checked by [`parse_digits`]).
+fn number(digits: &[u8]) -> u32 {
+    digits
+        .iter()
+        .fold(0, |value, d| value * 10 + u32::from(d.wrapping_sub(b'0')))
+}
+
+/// `YYYYMMDD` (already checked to be eight ASCII digits) as a date, when it exists.
+fn date_of(digits: &[u8]) -> Option<NaiveDate> {
+    let (year, rest) = digits.split_at_checked(4)?;
+    let (month, day) = rest.split_at_checked(2)?;
+    NaiveDate::from_ymd_opt(number(year) as i32, number(month), number(day))
+}
+
+/// Appends `value` as exactly `width` decimal digits (zero-padded; values that do not
+/// fit keep only their last `width` digits, which never happens for 1900–2099 dates).
+fn push_digits(out: &mut String, value: u32, width: usize) {
+    let mut buf = [b'0'; 4];
+    let mut v = value;
+    for slot in buf[..width.min(4)].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    for &b in &buf[..width.min(4)] {
+        out.push(char::from(b));
+    }
+}
+
+fn push_date(out: &mut String, date: NaiveDate) {
+    push_digits(out, date.year().unsigned_abs(), 4);
+    push_digits(out, date.month(), 2);
+    push_digits(out, date.day(), 2);
+}
+
+fn push_time_stamp(out: &mut String, t: NaiveDateTime) {
+    push_date(out, t.date());
+    push_digits(out, t.hour(), 2);
+    push_digits(out, t.minute(), 2);
+    push_digits(out, t.second(), 2);
+}
+
 fn year_in_range(year: i32) -> bool {
     // DateType and TimeStampType patterns start with (19|20).
     (1900..=2099).contains(&year)
@@ -22,7 +63,7 @@ impl Date {
     /// Parses `YYYYMMDD`; the date must exist and lie in 1900–2099.
     pub fn parse(text: &str) -> Option<Self> {
         let digits = parse_digits(text, 8)?;
-        let date = NaiveDate::parse_from_str(digits, "%Y%m%d").ok()?;
+        let date = date_of(digits.as_bytes())?;
         year_in_range(date.year()).then_some(Date(date))
     }
 
@@ -50,13 +91,9 @@ impl Date {
 
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:04}{:02}{:02}",
-            self.0.year(),
-            self.0.month(),
-            self.0.day()
-        )
+        let mut out = String::with_capacity(8);
+        push_date(&mut out, self.0);
+        f.write_str(&out)
     }
 }
 
@@ -66,8 +103,7 @@ impl XmlText for Date {
     }
 
     fn write_xml_text(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{self}");
+        push_date(out, self.0);
     }
 }
 
@@ -79,9 +115,15 @@ pub struct TimeStamp(NaiveDateTime);
 impl TimeStamp {
     /// Parses `YYYYMMDDhhmmss`; the date and time must exist (no leap second).
     pub fn parse(text: &str) -> Option<Self> {
-        let digits = parse_digits(text, 14)?;
-        let value = NaiveDateTime::parse_from_str(digits, "%Y%m%d%H%M%S").ok()?;
-        (year_in_range(value.year()) && value.second() < 60).then_some(TimeStamp(value))
+        // Hand-written rather than chrono's format parser: stored records are parsed
+        // on every request (GetDiagnosis of 50 records parses 150 of them).
+        let digits = parse_digits(text, 14)?.as_bytes();
+        let (date, time) = digits.split_at_checked(8)?;
+        let (hour, rest) = time.split_at_checked(2)?;
+        let (minute, second) = rest.split_at_checked(2)?;
+        let time = chrono::NaiveTime::from_hms_opt(number(hour), number(minute), number(second))?;
+        let value = date_of(date)?.and_time(time);
+        year_in_range(value.year()).then_some(TimeStamp(value))
     }
 
     /// Wraps a Swedish local date-time.
@@ -124,17 +166,9 @@ impl TimeStamp {
 
 impl std::fmt::Display for TimeStamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let t = self.0;
-        write!(
-            f,
-            "{:04}{:02}{:02}{:02}{:02}{:02}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        let mut out = String::with_capacity(14);
+        push_time_stamp(&mut out, self.0);
+        f.write_str(&out)
     }
 }
 
@@ -145,8 +179,7 @@ impl XmlText for TimeStamp {
     }
 
     fn write_xml_text(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{self}");
+        push_time_stamp(out, self.0);
     }
 }
 
@@ -173,6 +206,22 @@ mod tests {
         assert_eq!(t.to_string(), "20240315143005");
         assert!(TimeStamp::parse("20240315246000").is_none());
         assert!(TimeStamp::parse("2024031514300").is_none());
+        assert!(
+            TimeStamp::parse("20240315143060").is_none(),
+            "no leap second"
+        );
+        assert!(TimeStamp::parse("20240315236000").is_none());
+        assert!(TimeStamp::parse("20230229120000").is_none());
+        assert!(TimeStamp::parse("20240229000000").is_some());
+        assert!(TimeStamp::parse("18991231235959").is_none());
+        assert!(TimeStamp::parse("2024031514300a").is_none());
+        assert!(TimeStamp::parse("+2024031514300").is_none());
+        let mut out = String::new();
+        t.write_xml_text(&mut out);
+        Date::parse("19000101")
+            .expect("valid")
+            .write_xml_text(&mut out);
+        assert_eq!(out, "2024031514300519000101");
     }
 
     #[test]

@@ -8,6 +8,12 @@ pub struct XmlWriter {
     out: String,
     /// `(namespace URI, prefix)`; an empty prefix is the default namespace.
     prefixes: Vec<(&'static str, &'static str)>,
+    /// Lookups already made in the current scope, by the address and length of the
+    /// namespace asked for. Element namespaces are `&'static str`, so an address never
+    /// names two different strings; the same constant may live at several addresses
+    /// (one per codegen unit), so each gets its entry. Saves comparing the URIs byte by
+    /// byte for every element (a measurable part of encoding a large response).
+    seen: Vec<(usize, usize, Option<&'static str>)>,
 }
 
 impl XmlWriter {
@@ -16,6 +22,7 @@ impl XmlWriter {
         XmlWriter {
             out: String::with_capacity(capacity),
             prefixes: Vec::new(),
+            seen: Vec::new(),
         }
     }
 
@@ -31,17 +38,26 @@ impl XmlWriter {
 
     /// The prefix bound to `ns` in the current scope. Elements in no namespace are
     /// written unprefixed while no default namespace is in scope.
-    fn prefix_of(&self, ns: &str) -> Option<&'static str> {
+    fn prefix_of(&mut self, ns: &'static str) -> Option<&'static str> {
+        let key = (ns.as_ptr() as usize, ns.len());
+        if let Some(&(_, _, prefix)) = self.seen.iter().find(|(a, l, _)| (*a, *l) == key) {
+            return prefix;
+        }
         let found = self
             .prefixes
             .iter()
             .rev()
             .find(|(uri, _)| *uri == ns)
             .map(|(_, p)| *p);
-        if found.is_none() && ns.is_empty() && !self.prefixes.iter().any(|(_, p)| p.is_empty()) {
-            return Some("");
-        }
-        found
+        let prefix =
+            if found.is_none() && ns.is_empty() && !self.prefixes.iter().any(|(_, p)| p.is_empty())
+            {
+                Some("")
+            } else {
+                found
+            };
+        self.seen.push((key.0, key.1, prefix));
+        prefix
     }
 
     fn push_name(&mut self, prefix: &str, local: &str) {
@@ -64,6 +80,7 @@ impl XmlWriter {
         for (prefix, uri) in declarations {
             self.prefixes.push((uri, prefix));
         }
+        self.seen.clear();
         self.out.push('<');
         let prefix = self.prefix_of(ns);
         self.push_name(prefix.unwrap_or(""), local);
@@ -87,9 +104,10 @@ impl XmlWriter {
 
     /// Closes an element opened with [`XmlWriter::start_with_declarations`] and ends
     /// the scope of its declarations.
-    pub fn end_scope(&mut self, ns: &str, local: &str, mark: ScopeMark) {
+    pub fn end_scope(&mut self, ns: &'static str, local: &str, mark: ScopeMark) {
         self.end(ns, local);
         self.prefixes.truncate(mark.0);
+        self.seen.clear();
     }
 
     /// Declares `ns` as the default namespace of the element being opened; used when a
@@ -102,7 +120,7 @@ impl XmlWriter {
 
     /// Opens `{ns}local`.
     #[inline]
-    pub fn start(&mut self, ns: &str, local: &str) {
+    pub fn start(&mut self, ns: &'static str, local: &str) {
         self.out.push('<');
         match self.prefix_of(ns) {
             Some(prefix) => self.push_name(prefix, local),
@@ -116,7 +134,7 @@ impl XmlWriter {
 
     /// Closes `{ns}local`.
     #[inline]
-    pub fn end(&mut self, ns: &str, local: &str) {
+    pub fn end(&mut self, ns: &'static str, local: &str) {
         self.out.push_str("</");
         match self.prefix_of(ns) {
             Some(prefix) => self.push_name(prefix, local),
@@ -133,7 +151,7 @@ impl XmlWriter {
 
     /// Writes `<local>text</local>` in `ns`.
     #[inline]
-    pub fn leaf(&mut self, ns: &str, local: &str, text: &str) {
+    pub fn leaf(&mut self, ns: &'static str, local: &str, text: &str) {
         self.start(ns, local);
         self.text(text);
         self.end(ns, local);
@@ -150,39 +168,67 @@ impl XmlWriter {
 #[derive(Debug, Clone, Copy)]
 pub struct ScopeMark(usize);
 
-/// Escapes `text` for XML character data (or an attribute value) into `out`.
-/// Characters that XML 1.0 cannot carry at all (most C0 controls) become U+FFFD, so the
-/// output is always well-formed.
-pub fn escape_into(out: &mut String, text: &str, attribute: bool) {
-    let mut rest = text;
-    while let Some(index) = rest.find(|c: char| needs_escape(c, attribute)) {
-        out.push_str(&rest[..index]);
-        let mut chars = rest[index..].chars();
-        if let Some(c) = chars.next() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\r' => out.push_str("&#13;"),
-                _ => out.push('\u{FFFD}'),
-            }
-        }
-        rest = chars.as_str();
+/// Bytes that may need escaping: `&`, `<`, `>`, CR, the C0 controls other than TAB and
+/// LF, `"` (attribute values only), and 0xEF, the lead byte of U+FFFE/U+FFFF.
+const fn special_bytes(attribute: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b != 0x09 && b != 0x0A;
+        b += 1;
     }
-    out.push_str(rest);
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'"' as usize] = attribute;
+    table[0xEF] = true;
+    table
 }
 
-#[inline]
-fn needs_escape(c: char, attribute: bool) -> bool {
-    match c {
-        '&' | '<' | '>' | '\r' => true,
-        '"' => attribute,
-        '\t' | '\n' => false,
-        c if (c as u32) < 0x20 => true,
-        '\u{FFFE}' | '\u{FFFF}' => true,
-        _ => false,
+const SPECIAL_TEXT: [bool; 256] = special_bytes(false);
+const SPECIAL_ATTRIBUTE: [bool; 256] = special_bytes(true);
+
+/// Escapes `text` for XML character data (or an attribute value) into `out`.
+/// Characters that XML 1.0 cannot carry at all (most C0 controls, U+FFFE, U+FFFF)
+/// become U+FFFD, so the output is always well-formed.
+///
+/// Scans bytes, not chars: every character it acts on is ASCII or starts with the byte
+/// 0xEF, so the runs copied between them are whole characters.
+pub fn escape_into(out: &mut String, text: &str, attribute: bool) {
+    let table = if attribute {
+        &SPECIAL_ATTRIBUTE
+    } else {
+        &SPECIAL_TEXT
+    };
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if !table[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        let (replacement, len) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\r' => ("&#13;", 1),
+            0xEF => match (bytes.get(i + 1), bytes.get(i + 2)) {
+                (Some(0xBF), Some(0xBE | 0xBF)) => ("\u{FFFD}", 3),
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            },
+            _ => ("\u{FFFD}", 1),
+        };
+        out.push_str(text.get(copied..i).unwrap_or_default());
+        out.push_str(replacement);
+        i += len;
+        copied = i;
     }
+    out.push_str(text.get(copied..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -194,5 +240,15 @@ mod tests {
         let mut out = String::new();
         escape_into(&mut out, "a<b>&c\u{1}d\r\n\"", false);
         assert_eq!(out, "a&lt;b&gt;&amp;c\u{FFFD}d&#13;\n\"");
+    }
+
+    #[test]
+    fn escapes_quotes_in_attributes_and_non_characters_everywhere() {
+        let mut out = String::new();
+        escape_into(&mut out, "å\"\u{FFFE}ï\u{FFFF}\u{FFFD}\t€", true);
+        assert_eq!(out, "å&quot;\u{FFFD}ï\u{FFFD}\u{FFFD}\t€");
+        let mut out = String::new();
+        escape_into(&mut out, "Björk \"skolan\" \u{EFFF}\u{1F600}", false);
+        assert_eq!(out, "Björk \"skolan\" \u{EFFF}\u{1F600}");
     }
 }

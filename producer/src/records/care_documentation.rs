@@ -199,13 +199,21 @@ impl JournalRecord for CareDocumentationRecord {
 }
 
 impl CareDocumentationRecord {
-    /// Whether the record matches GetCareDocumentation 3's period rule: the record's
-    /// time stamp (`record/timestamp`, which is authorTime) in the period, end points
-    /// included.
+    /// Whether the record matches GetCareDocumentation's period rule: authorTime
+    /// (`record/timestamp` and `author/timestamp`) or signatureTime
+    /// (`signature/timestamp`) in the period, end points included. This is the rule of
+    /// the contract's test suite (Date Boundaries: documentTime, authorTime or
+    /// signatureTime within the period; 3.0 has no separate documentTime).
     pub fn in_period(&self, filters: &Filters) -> bool {
-        filters
-            .period
-            .is_none_or(|period| stamp(Some(&self.author_time)).is_some_and(|t| period.contains(t)))
+        filters.period.is_none_or(|period| {
+            [
+                Some(self.author_time.as_str()),
+                self.signature_time.as_deref(),
+            ]
+            .into_iter()
+            .filter_map(stamp)
+            .any(|t| period.contains(t))
+        })
     }
 
     /// The contract record (see the module documentation for the header mapping).
@@ -502,7 +510,7 @@ mod tests {
     }
 
     #[test]
-    fn the_period_rule_uses_author_time() {
+    fn the_period_rule_uses_author_or_signature_time() {
         let period = Some(("20250101000000", "20250630235959"));
         let with = |author: &str, signed: Option<&str>| {
             let mut r = record("n-1");
@@ -513,7 +521,10 @@ mod tests {
         assert!(with("20250101000000", None));
         assert!(with("20250630235959", Some("20250701090000")));
         assert!(with("20250315120000", None));
-        assert!(!with("20241231235959", Some("20250101100000")));
+        assert!(with("20241231235959", Some("20250101100000")));
+        assert!(with("20241231235959", Some("20250630235959")));
+        assert!(!with("20241231235959", Some("20250701000000")));
+        assert!(!with("20241231235959", None));
         assert!(!with("20250701000000", None));
         assert!(record("n-1").in_period(&filters(None)));
     }

@@ -140,74 +140,102 @@ impl DiagnosisRecord {
     /// documentTime, nullified, nullifiedReason). `None` when a stored time stamp is
     /// unreadable (import validates them, so only a row written around it).
     pub fn to_contract(&self) -> Option<DiagnosisType> {
-        let h = self.header_ref();
+        self.clone().into_contract()
+    }
+
+    /// [`DiagnosisRecord::to_contract`], moving the record's strings into the contract
+    /// record instead of copying them (the per-request path).
+    pub fn into_contract(self) -> Option<DiagnosisType> {
+        let author_time = stamp(Some(&self.author_time))?;
+        let signature_time = stamp(self.signature_time.as_deref());
+        let diagnosis_time = stamp(self.diagnosis_time.as_deref());
+        let type_of_diagnosis = DiagnosisTypeEnum::parse(&self.type_of_diagnosis)
+            .unwrap_or(DiagnosisTypeEnum::Bidiagnos);
+        let diagnosis_code = match (self.diagnosis_code, self.diagnosis_original_text) {
+            (Some(code), _) => {
+                let display_name = self.diagnosis_display_name.unwrap_or_else(|| code.clone());
+                Some(CvType {
+                    code: Some(code),
+                    code_system: Some(
+                        self.diagnosis_code_system
+                            .unwrap_or_else(|| ICD10_SE.to_owned()),
+                    ),
+                    code_system_name: None,
+                    code_system_version: None,
+                    display_name: Some(display_name),
+                    original_text: None,
+                })
+            }
+            (None, Some(text)) => Some(CvType {
+                code: None,
+                code_system: None,
+                code_system_name: None,
+                code_system_version: None,
+                display_name: None,
+                original_text: Some(text),
+            }),
+            (None, None) => None,
+        };
+        let role_code = self.author_role_code.map(|code| {
+            let name = self.author_role_name.unwrap_or_else(|| code.clone());
+            CvType {
+                code: Some(code),
+                code_system: Some(KV_BEFATTNING.to_owned()),
+                code_system_name: None,
+                code_system_version: None,
+                display_name: Some(name),
+                original_text: None,
+            }
+        });
+        let org_unit = match (self.author_org_unit_hsa_id, self.author_org_unit_name) {
+            (Some(org_unit_hsa_id), Some(org_unit_name)) => Some(OrgUnitType {
+                org_unit_hsa_id,
+                org_unit_name,
+                org_unit_telecom: None,
+                org_unit_email: None,
+                org_unit_address: None,
+                org_unit_location: None,
+            }),
+            _ => None,
+        };
         Some(DiagnosisType {
-            diagnosis_header: description_header(&h)?,
-            diagnosis_body: DiagnosisBodyType {
-                type_of_diagnosis: DiagnosisTypeEnum::parse(&self.type_of_diagnosis)
-                    .unwrap_or(DiagnosisTypeEnum::Bidiagnos),
-                chronic_diagnosis: self.chronic_diagnosis,
-                diagnosis_time: stamp(self.diagnosis_time.as_deref()),
-                diagnosis_code: match (&self.diagnosis_code, &self.diagnosis_original_text) {
-                    (Some(code), _) => Some(CvType::coded(
-                        code,
-                        self.diagnosis_code_system.as_deref().unwrap_or(ICD10_SE),
-                        self.diagnosis_display_name.as_deref().unwrap_or(code),
-                    )),
-                    (None, Some(text)) => Some(CvType::text(text)),
-                    (None, None) => None,
+            diagnosis_header: PatientSummaryHeaderType {
+                document_id: self.document_id,
+                source_system_hsa_id: self.source_system_hsa_id,
+                document_title: None,
+                document_time: None,
+                patient_id: PersonIdType {
+                    id: self.patient_id,
+                    r#type: self.patient_id_type,
                 },
+                accountable_healthcare_professional: HealthcareProfessionalType {
+                    author_time,
+                    healthcare_professional_hsa_id: self.author_hsa_id,
+                    healthcare_professional_name: self.author_name,
+                    healthcare_professional_role_code: role_code,
+                    healthcare_professional_org_unit: org_unit,
+                    healthcare_professional_care_unit_hsa_id: Some(self.care_unit_hsa_id),
+                    healthcare_professional_care_giver_hsa_id: Some(self.care_giver_hsa_id),
+                },
+                legal_authenticator: signature_time.map(|signature_time| LegalAuthenticatorType {
+                    signature_time,
+                    legal_authenticator_hsa_id: self.legal_authenticator_hsa_id,
+                    legal_authenticator_name: self.legal_authenticator_name,
+                }),
+                approved_for_patient: self.approved_for_patient,
+                care_contact_id: self.care_contact_id,
+                nullified: None,
+                nullified_reason: None,
+            },
+            diagnosis_body: DiagnosisBodyType {
+                type_of_diagnosis,
+                chronic_diagnosis: self.chronic_diagnosis,
+                diagnosis_time,
+                diagnosis_code,
                 related_diagnosis: Vec::new(),
             },
         })
     }
-}
-
-/// The description-domain (2.1) header of a record.
-pub fn description_header(h: &HeaderRef<'_>) -> Option<PatientSummaryHeaderType> {
-    Some(PatientSummaryHeaderType {
-        document_id: h.document_id.to_owned(),
-        source_system_hsa_id: h.source_system_hsa_id.to_owned(),
-        document_title: None,
-        document_time: None,
-        patient_id: PersonIdType {
-            id: h.patient_id.to_owned(),
-            r#type: h.patient_id_type.to_owned(),
-        },
-        accountable_healthcare_professional: HealthcareProfessionalType {
-            author_time: stamp(Some(h.author_time))?,
-            healthcare_professional_hsa_id: h.author_hsa_id.map(str::to_owned),
-            healthcare_professional_name: h.author_name.map(str::to_owned),
-            healthcare_professional_role_code: h
-                .author_role_code
-                .map(|code| CvType::coded(code, KV_BEFATTNING, h.author_role_name.unwrap_or(code))),
-            healthcare_professional_org_unit: match (
-                h.author_org_unit_hsa_id,
-                h.author_org_unit_name,
-            ) {
-                (Some(id), Some(name)) => Some(OrgUnitType {
-                    org_unit_hsa_id: id.to_owned(),
-                    org_unit_name: name.to_owned(),
-                    org_unit_telecom: None,
-                    org_unit_email: None,
-                    org_unit_address: None,
-                    org_unit_location: None,
-                }),
-                _ => None,
-            },
-            healthcare_professional_care_unit_hsa_id: Some(h.care_unit_hsa_id.to_owned()),
-            healthcare_professional_care_giver_hsa_id: Some(h.care_giver_hsa_id.to_owned()),
-        },
-        legal_authenticator: stamp(h.signature_time).map(|signature_time| LegalAuthenticatorType {
-            signature_time,
-            legal_authenticator_hsa_id: h.legal_authenticator_hsa_id.map(str::to_owned),
-            legal_authenticator_name: h.legal_authenticator_name.map(str::to_owned),
-        }),
-        approved_for_patient: h.approved_for_patient,
-        care_contact_id: h.care_contact_id.map(str::to_owned),
-        nullified: None,
-        nullified_reason: None,
-    })
 }
 
 /// The patient's non-nullified diagnoses in the source system, newest first.
@@ -221,14 +249,28 @@ pub fn for_patient(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<Diag
         .load(conn)
 }
 
-/// GetDiagnosis: the records matching every filter, as contract records.
+/// GetDiagnosis: the records matching every filter, as contract records (newest
+/// first). Rows are turned into contract records as they are read, without a vector of
+/// all rows in between.
 pub fn find(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<DiagnosisType>> {
-    Ok(for_patient(conn, filters)?
-        .into_iter()
-        .filter(|r| r.in_period(filters))
-        .filter(|r| r.header_ref().admitted_by(filters))
-        .filter_map(|r| r.to_contract())
-        .collect())
+    let rows = diagnoses::table
+        .filter(diagnoses::source_system_hsa_id.eq(&filters.source_system))
+        .filter(diagnoses::patient_id.eq(filters.patient.as_str()))
+        .filter(diagnoses::nullified.eq(false))
+        .order(diagnoses::author_time.desc())
+        .select(DiagnosisRecord::as_select())
+        .load_iter::<DiagnosisRecord, diesel::connection::DefaultLoadingMode>(conn)?;
+    let mut found = Vec::new();
+    for row in rows {
+        let record = row?;
+        if record.in_period(filters)
+            && record.header_ref().admitted_by(filters)
+            && let Some(contract) = record.into_contract()
+        {
+            found.push(contract);
+        }
+    }
+    Ok(found)
 }
 
 /// Inserts or replaces (by source system + documentId) a record.
