@@ -16,6 +16,7 @@ use anyhow::Context;
 use npo_contracts::registry::Contract;
 use npo_producer::import::{ImportDocument, ImportOptions};
 use npo_producer::seed::{self, SeedOptions, SeededPupil};
+use tokio::signal::unix::{SignalKind, signal};
 
 /// Options of `npo demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -709,6 +710,19 @@ pub async fn run(layout: &DemoLayout, started: impl FnOnce(&RunningPorts)) -> an
     servers.push(routing);
     servers.push(admin);
     servers.push(consumer.into_server());
+    // One Ctrl-C (or SIGTERM) stops every service, also when it arrives while some of
+    // them are still starting: the handlers are registered here, before the banner.
+    let handles: Vec<_> = servers.iter().map(|s| s.handle()).collect();
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    actix_web::rt::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("stopping every service");
+        futures_util::future::join_all(handles.iter().map(|h| h.stop(true))).await;
+    });
     started(&ports);
     let results = futures_util::future::join_all(servers).await;
     for result in results {
