@@ -649,6 +649,12 @@ purpose = "uppfoljning"
 default = {{ years_back = 3 }}
 max = {{ years_back = 10 }}
 
+# Care contacts: NPÖ's window on their own page; the BVC summary reaches back to birth
+# for the basprogram visits.
+[time_window.types.vardkontakter]
+default = {{ years_back = 3 }}
+max = "from_birth"
+
 [time_window.types.vaccinationer]
 default = "from_birth"
 max = "from_birth"
