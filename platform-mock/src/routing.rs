@@ -141,10 +141,16 @@ impl RouterState {
     }
 
     fn timeout_for(&self, contract: &str) -> Duration {
-        self.contract_timeouts
-            .get(&contract.to_ascii_lowercase())
-            .copied()
-            .unwrap_or(self.default_timeout)
+        if self.contract_timeouts.is_empty() {
+            return self.default_timeout;
+        }
+        let found = if contract.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.contract_timeouts.get(&contract.to_ascii_lowercase())
+        } else {
+            // Namespaces are lower case as sent: no copy on the common path.
+            self.contract_timeouts.get(contract)
+        };
+        found.copied().unwrap_or(self.default_timeout)
     }
 }
 
@@ -735,7 +741,8 @@ async fn forward(
     };
     let status = response.status();
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let headers = response.headers().clone();
+    // Only the headers passed back, not a clone of the whole map.
+    let head = ProducerHead::of(response.headers());
     let mut response = response.timeout(remaining.max(Duration::from_millis(1)));
 
     if !status.is_success() {
@@ -750,7 +757,7 @@ async fn forward(
             return Err(fail(ProducerFailure::HttpStatus(status.as_u16())));
         }
         let prt = started.elapsed().as_millis().to_string();
-        let mut builder = answer(status, &headers, out.correlation_id, &prt);
+        let mut builder = answer(status, &head, out.correlation_id, &prt);
         return Ok(builder.body(body));
     }
 
@@ -780,30 +787,47 @@ async fn forward(
             }
             Ok::<Bytes, std::io::Error>(chunk)
         });
-    let length = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let body: BoxBody = match length {
+    let body: BoxBody = match head.content_length {
         Some(length) => SizedStream::new(length, stream).boxed(),
         None => BodyStream::new(stream).boxed(),
     };
-    let mut builder = answer(status, &headers, out.correlation_id, &prt);
+    let mut builder = answer(status, &head, out.correlation_id, &prt);
     Ok(builder.body(body))
+}
+
+/// The producer's headers that the answer carries on.
+struct ProducerHead {
+    content_type: Option<HeaderValue>,
+    content_encoding: Option<HeaderValue>,
+    content_length: Option<u64>,
+}
+
+impl ProducerHead {
+    fn of(headers: &HeaderMap) -> ProducerHead {
+        ProducerHead {
+            content_type: headers.get(header::CONTENT_TYPE).cloned(),
+            content_encoding: headers.get(header::CONTENT_ENCODING).cloned(),
+            content_length: headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok()),
+        }
+    }
 }
 
 /// The answer's head: status, the producer's content headers, ours.
 fn answer(
     status: actix_web::http::StatusCode,
-    producer_headers: &HeaderMap,
+    producer: &ProducerHead,
     correlation_id: &str,
     prt: &str,
 ) -> actix_web::HttpResponseBuilder {
     let mut builder = HttpResponse::build(status);
-    for name in [header::CONTENT_TYPE, header::CONTENT_ENCODING] {
-        if let Some(value) = producer_headers.get(&name) {
-            builder.insert_header((name, value.clone()));
-        }
+    if let Some(value) = &producer.content_type {
+        builder.insert_header((header::CONTENT_TYPE, value.clone()));
+    }
+    if let Some(value) = &producer.content_encoding {
+        builder.insert_header((header::CONTENT_ENCODING, value.clone()));
     }
     insert(&mut builder, CORRELATION_ID_HEADER, correlation_id);
     insert(&mut builder, PRODUCER_TIME_HEADER, prt);

@@ -119,13 +119,13 @@ impl Application {
                 .disable_timeout()
                 .disable_redirects()
                 .finish();
+            // No access-log middleware here: the routing handler writes the one line per
+            // call ("call answered" / "call refused" / "producer call failed", with the
+            // correlation id, sender, logical address, contract, status and time), so a
+            // call costs one formatted line and one write, not two.
             App::new()
                 .app_data(router.clone())
                 .app_data(web::Data::new(ProducerClient(client)))
-                .wrap(
-                    actix_web::middleware::Logger::new("%r %s %Dms")
-                        .log_target("npo_platform::http"),
-                )
                 .default_service(web::to(routing::route))
         })
         .on_connect(on_connect);
