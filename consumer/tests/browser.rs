@@ -135,6 +135,22 @@ impl Session {
         .await
     }
 
+    /// A POST whose failure is an answer, not a panic.
+    async fn try_post(&self, path: &str, body: Value) -> Option<Value> {
+        let mut response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .send_json(&body)
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let bytes = response.body().limit(64 * 1024 * 1024).await.ok()?;
+        let value: Value = serde_json::from_slice(&bytes).ok()?;
+        Some(value["value"].clone())
+    }
+
     async fn get(&self, path: &str) -> Value {
         call(&self.http, "GET", &format!("{}{path}", self.url), None).await
     }
@@ -172,10 +188,37 @@ impl Session {
         .await;
     }
 
+    /// Clicks a link or submit button and waits until the next page has loaded (a
+    /// new document: the `html` element's reference changes, then `readyState` is
+    /// `complete`), so the next step never reads the old page.
     async fn click(&self, css: &str) {
+        let before = self.find("html").await;
         let element = self.find(css).await;
         self.post(&format!("/element/{element}/click"), json!({}))
             .await;
+        for _ in 0..200 {
+            // While the page changes, the driver may answer with an error: try again.
+            let now = self
+                .try_post(
+                    "/element",
+                    json!({ "using": "css selector", "value": "html" }),
+                )
+                .await
+                .and_then(|v| v[ELEMENT].as_str().map(str::to_owned));
+            if now.is_some_and(|now| now != before) {
+                let state = self
+                    .try_post(
+                        "/execute/sync",
+                        json!({ "script": "return document.readyState", "args": [] }),
+                    )
+                    .await;
+                if state.as_ref().and_then(Value::as_str) == Some("complete") {
+                    return;
+                }
+            }
+            actix_rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after clicking {css}");
     }
 
     async fn text(&self, css: &str) -> String {
