@@ -183,7 +183,10 @@ fn main() {
     let producers = ChildProcess::spawn("producers", dir, &[]);
     assert_eq!(producers.ports.len(), sources);
 
-    let aggregated = Arc::new(http_request(Contract::GetDiagnosis, &diagnosis_request(AGG)));
+    let aggregated = Arc::new(http_request(
+        Contract::GetDiagnosis,
+        &diagnosis_request(AGG),
+    ));
     let routed_one = Arc::new(http_request(
         Contract::GetDiagnosis,
         &diagnosis_request(&source(0)),
@@ -264,7 +267,10 @@ fn main() {
         memory.push(m);
     }
 
-    println!("\nmedians over {runs} runs (load average now {}):", load_average());
+    println!(
+        "\nmedians over {runs} runs (load average now {}):",
+        load_average()
+    );
     println!("| case | concurrency | calls/s | p50 ms | p99 ms | errors | platform CPU µs/call |");
     println!("|---|---|---|---|---|---|---|");
     let med = |all: &[Figures], f: fn(&Figures) -> f64| median(all.iter().map(f).collect());
@@ -285,7 +291,10 @@ fn main() {
         median(memory.iter().map(|m| m.0 as f64 / 1024.0).collect()),
         median(memory.iter().map(|m| m.1 as f64 / 1024.0).collect())
     );
-    if let Some((_, _, all)) = figures.iter().find(|(n, c, _)| n == "aggregated" && *c == 1) {
+    if let Some((_, _, all)) = figures
+        .iter()
+        .find(|(n, c, _)| n == "aggregated" && *c == 1)
+    {
         let p50 = med(all, |f| f.p50_ms);
         println!(
             "target: aggregated p50 ≤ 60 ms at c=1 with {sources} producers at {delay} ms: \

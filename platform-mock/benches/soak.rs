@@ -183,7 +183,11 @@ fn traffic(
         total_errors.fetch_add(1, Ordering::Relaxed);
         let mut first = first_errors.lock().unwrap();
         if first.len() < 20 {
-            eprintln!("{:>7.1} s {}: {what}", started.elapsed().as_secs_f64(), kind.name());
+            eprintln!(
+                "{:>7.1} s {}: {what}",
+                started.elapsed().as_secs_f64(),
+                kind.name()
+            );
             first.push(format!("{}: {what}", kind.name()));
         }
     };
@@ -303,7 +307,15 @@ fn main() {
             let (stop, total_errors, first_errors) =
                 (stop.clone(), total_errors.clone(), first_errors.clone());
             std::thread::spawn(move || {
-                traffic(kind, connector, port, sources, stop, total_errors, first_errors)
+                traffic(
+                    kind,
+                    connector,
+                    port,
+                    sources,
+                    stop,
+                    total_errors,
+                    first_errors,
+                )
             })
         })
         .collect();
@@ -382,7 +394,10 @@ fn main() {
         }
     }
 
-    println!("\nsoak summary ({elapsed:.0} s, load average now {}):", load_average());
+    println!(
+        "\nsoak summary ({elapsed:.0} s, load average now {}):",
+        load_average()
+    );
     println!("| traffic | calls | calls/s | p50 ms | p99 ms | max ms | unexpected | reconnects |");
     println!("|---|---|---|---|---|---|---|---|");
     let mut calls = 0;
@@ -403,7 +418,10 @@ fn main() {
         );
     }
     let errors = total_errors.load(Ordering::Relaxed);
-    println!("| all | {calls} | {:.1} | | | | {errors} | |", calls as f64 / elapsed);
+    println!(
+        "| all | {calls} | {:.1} | | | | {errors} | |",
+        calls as f64 / elapsed
+    );
     println!(
         "engagements checked after the run: {} pool patients, {mismatches} mismatches",
         registered.len()

@@ -116,11 +116,13 @@ pub fn run_producers(dir: &Path) {
         })
         .workers(workers);
         for _ in 0..count {
-            server = server
-                .bind_openssl("127.0.0.1:0", acceptor())
-                .unwrap();
+            server = server.bind_openssl("127.0.0.1:0", acceptor()).unwrap();
         }
-        let ports: Vec<String> = server.addrs().iter().map(|a| a.port().to_string()).collect();
+        let ports: Vec<String> = server
+            .addrs()
+            .iter()
+            .map(|a| a.port().to_string())
+            .collect();
         println!("READY {}", ports.join(" "));
         std::io::stdout().flush().unwrap();
         server.run().await.unwrap();
@@ -378,8 +380,9 @@ impl Connection {
                     self.fill()?;
                 };
                 let size_text = String::from_utf8_lossy(&self.buf[at..line_end]).into_owned();
-                let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-                    .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+                let size =
+                    usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                        .map_err(|_| format!("bad chunk size {size_text:?}"))?;
                 let next = line_end + 2 + size + 2;
                 while self.buf.len() < next {
                     self.fill()?;
@@ -555,7 +558,11 @@ pub fn run_role() -> bool {
 pub fn register_sources(dir: &Path, port: u16, count: usize) {
     let registrar = connector(dir, Party::ProducerSchool);
     let mut conn = Connection::open(&registrar, port, Duration::from_secs(10)).unwrap();
-    let body = update_request((0..count).map(|i| engagement(PATIENT, &source(i), false)).collect());
+    let body = update_request(
+        (0..count)
+            .map(|i| engagement(PATIENT, &source(i), false))
+            .collect(),
+    );
     let answer = conn.call(&http_request(Contract::Update, &body)).unwrap();
     assert_eq!(answer.status, 200, "Update: {}", answer.text());
 }
