@@ -16,6 +16,7 @@
 //!   `ResultCode` OK;
 //! - EI FindContent (`NPO_SOAK_FIND_RATE`, 10): alternately the aggregated patient
 //!   (expects exactly its 10 engagements) and one of the 200.
+//!
 //! The producers answer after `NPO_SOAK_PRODUCER_DELAY_MS` (default 10). Recording is
 //! on with its defaults (1000 calls / 16 MiB), so it fills in the first seconds and
 //! then stays at its bound. At the end every one of the 200 patients is looked up:
@@ -110,8 +111,11 @@ struct Outcome {
     registered: Vec<bool>,
 }
 
+/// Whether an answer is the expected one.
+type Check = Box<dyn Fn(&Answer) -> bool>;
+
 /// The `i`-th call of `kind`: the request and how to check its answer.
-fn nth_call(kind: Kind, i: usize, sources: usize) -> (Vec<u8>, Box<dyn Fn(&Answer) -> bool>) {
+fn nth_call(kind: Kind, i: usize, sources: usize) -> (Vec<u8>, Check) {
     match kind {
         Kind::Routed => (
             http_request(
@@ -142,7 +146,7 @@ fn nth_call(kind: Kind, i: usize, sources: usize) -> (Vec<u8>, Box<dyn Fn(&Answe
             )
         }
         Kind::Find => {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 (
                     http_request(Contract::FindContent, &find_content_request(PATIENT)),
                     Box::new(move |a| a.status == 200 && engagements_in(a) == sources),
@@ -205,7 +209,7 @@ fn traffic(
         match answer {
             Ok(a) if check(&a) => {
                 if kind == Kind::Update {
-                    outcome.registered[i % POOL] = (i / POOL) % 2 == 0;
+                    outcome.registered[i % POOL] = (i / POOL).is_multiple_of(2);
                 }
             }
             Ok(a) => report(
