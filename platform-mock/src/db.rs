@@ -65,12 +65,16 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
+/// How long a SQLite statement waits for another connection's lock by default.
+pub const DEFAULT_SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Opens connections of the backend the URL names (never guessing: an unreachable
 /// PostgreSQL URL is an error, not a new SQLite file).
 #[derive(Debug, Clone)]
 pub struct DbManager {
     url: String,
     backend: Backend,
+    busy_timeout: std::time::Duration,
 }
 
 impl DbManager {
@@ -79,7 +83,15 @@ impl DbManager {
         DbManager {
             url: url.to_owned(),
             backend: Backend::of(url),
+            busy_timeout: DEFAULT_SQLITE_BUSY_TIMEOUT,
         }
+    }
+
+    /// SQLite: how long a statement waits while another connection (or process) holds
+    /// the lock it needs before failing with "database is locked" (default 5 s).
+    pub fn with_busy_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
     }
 
     /// The backend of this manager's URL.
@@ -94,10 +106,14 @@ impl DbManager {
             Backend::Sqlite => {
                 let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
                 let mut conn = SqliteConnection::establish(path)?;
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                )
+                // The busy timeout first: switching to WAL needs a lock too, and a
+                // connection opened while another process briefly holds the database
+                // should wait for it, not fail at once.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout.as_millis()
+                ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -124,15 +140,15 @@ impl ManageConnection for DbManager {
 }
 
 /// Builds a pool of at most `max_size` connections for `url`; taking a connection
-/// waits at most `timeout`. Connections are opened lazily, so building the pool
-/// succeeds while the database is down; the first query then fails (and the caller
-/// answers with a technical error).
+/// waits at most `timeout`, and so does a SQLite statement for a lock held elsewhere.
+/// Connections are opened lazily, so building the pool succeeds while the database is
+/// down; the first query then fails (and the caller answers with a technical error).
 pub fn pool(url: &str, max_size: u32, timeout: std::time::Duration) -> Result<DbPool, DbError> {
     Ok(Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(timeout)
-        .build(DbManager::new(url))?)
+        .build(DbManager::new(url).with_busy_timeout(timeout))?)
 }
 
 /// Runs the pending migrations of the connection's backend; returns their names.

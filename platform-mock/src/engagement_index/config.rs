@@ -37,7 +37,9 @@ pub struct EngagementIndexConfig {
     /// Largest number of pooled database connections.
     #[serde(default = "default_pool_size")]
     pub pool_size: u32,
-    /// How long a call waits for a database connection before it fails with EI000.
+    /// How long a call waits for a database connection, and (SQLite) for a lock held
+    /// by another connection or process, before it fails with EI000 (a write tries
+    /// three times before it gives up).
     #[serde(default = "default_database_timeout_ms")]
     pub database_timeout_ms: u64,
     /// Run pending migrations when the index opens (else `migrate` must have run).
