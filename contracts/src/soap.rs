@@ -239,6 +239,51 @@ pub fn encode<B: XmlRoot>(envelope: &Envelope<B>) -> String {
     writer.into_string()
 }
 
+/// A response envelope written piece by piece: the envelope, the Body and the root
+/// element `B` are opened by [`StreamedEnvelope::begin`], the caller writes the root's
+/// children through [`StreamedEnvelope::writer`] (in the domain namespace `B::CTX`),
+/// and [`StreamedEnvelope::finish`] closes them. The bytes are those [`encode`] writes
+/// for an [`Envelope::bare`] of a `B` with the same children; used to write a large
+/// answer straight from the journal's rows, without the message's structs in between.
+#[derive(Debug)]
+pub struct StreamedEnvelope<B> {
+    writer: XmlWriter,
+    envelope: crate::xml::ScopeMark,
+    root: crate::xml::ScopeMark,
+    body: std::marker::PhantomData<fn() -> B>,
+}
+
+impl<B: XmlRoot> StreamedEnvelope<B> {
+    /// Opens the envelope, the Body and the root element, in a buffer of `capacity`
+    /// bytes.
+    pub fn begin(capacity: usize) -> Self {
+        let mut writer = XmlWriter::with_capacity(capacity);
+        writer.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+        let envelope = writer.start_with_declarations(SOAP11_NS, "Envelope", ENVELOPE_PREFIXES);
+        writer.start(SOAP11_NS, "Body");
+        let root = writer.start_with_declarations(B::NS, B::NAME, B::PREFIXES);
+        StreamedEnvelope {
+            writer,
+            envelope,
+            root,
+            body: std::marker::PhantomData,
+        }
+    }
+
+    /// The writer, positioned inside the root element.
+    pub fn writer(&mut self) -> &mut XmlWriter {
+        &mut self.writer
+    }
+
+    /// Closes the root element, the Body and the envelope; returns the message.
+    pub fn finish(mut self) -> String {
+        self.writer.end_scope(B::NS, B::NAME, self.root);
+        self.writer.end(SOAP11_NS, "Body");
+        self.writer.end_scope(SOAP11_NS, "Envelope", self.envelope);
+        self.writer.into_string()
+    }
+}
+
 /// Encodes a request to `logical_address`.
 pub fn encode_request<Op: Operation>(logical_address: &str, request: &Op) -> String {
     let mut writer = XmlWriter::with_capacity(2048);

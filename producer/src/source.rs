@@ -21,6 +21,9 @@
 use npo_contracts::actoutcome::{
     MedicationMedicalRecordType, PrescriptionStatusEnum, VaccinationMedicalRecordType,
 };
+#[cfg(doc)]
+use npo_contracts::get_diagnosis::DiagnosisRef;
+use npo_contracts::get_diagnosis::GetDiagnosisResponseWriter;
 use npo_contracts::healthcond_basic::ObservationGroupType;
 use npo_contracts::healthcond_description::DiagnosisType;
 use npo_contracts::healthcond_description_v3::CareDocumentationType;
@@ -143,6 +146,31 @@ pub trait JournalSource: Send + Sync + 'static {
     /// GetDiagnosis 2. Period rule: authorTime, signatureTime or diagnosisTime in the
     /// period.
     fn diagnoses(&self, filters: &Filters) -> Result<Vec<DiagnosisType>, SourceError>;
+
+    /// GetDiagnosis 2, written into the response: the records of
+    /// [`JournalSource::diagnoses`], in its order. The default calls `diagnoses` and
+    /// writes every record that is not nullified, without the fields the contract
+    /// forbids (documentTitle, documentTime, nullified, nullifiedReason). A journal
+    /// that can hand out borrowed records ([`DiagnosisRef`], which has no place for
+    /// those fields) may write them as it reads them instead, as the diesel store does.
+    fn write_diagnoses(
+        &self,
+        filters: &Filters,
+        out: &mut GetDiagnosisResponseWriter,
+    ) -> Result<(), SourceError> {
+        for mut record in self.diagnoses(filters)? {
+            let header = &mut record.diagnosis_header;
+            if header.nullified == Some(true) {
+                continue;
+            }
+            header.document_title = None;
+            header.document_time = None;
+            header.nullified = None;
+            header.nullified_reason = None;
+            out.push_contract(&record);
+        }
+        Ok(())
+    }
 
     /// GetCareContacts 3. Period rule: authorTime in the period, or the contact's
     /// time period overlaps it (end points included; a planned contact without an end

@@ -1,6 +1,7 @@
 //! The default [`JournalSource`]: the diesel store over SQLite or PostgreSQL.
 
 use npo_contracts::actoutcome::{MedicationMedicalRecordType, VaccinationMedicalRecordType};
+use npo_contracts::get_diagnosis::GetDiagnosisResponseWriter;
 use npo_contracts::healthcond_basic::ObservationGroupType;
 use npo_contracts::healthcond_description::DiagnosisType;
 use npo_contracts::healthcond_description_v3::CareDocumentationType;
@@ -44,6 +45,14 @@ impl DieselJournal {
 impl JournalSource for DieselJournal {
     fn diagnoses(&self, filters: &Filters) -> Result<Vec<DiagnosisType>, SourceError> {
         self.with_conn(|conn| diagnosis::find(conn, filters))
+    }
+
+    fn write_diagnoses(
+        &self,
+        filters: &Filters,
+        out: &mut GetDiagnosisResponseWriter,
+    ) -> Result<(), SourceError> {
+        self.with_conn(|conn| diagnosis::write_found(conn, filters, out))
     }
 
     fn care_contacts(&self, filters: &Filters) -> Result<Vec<CareContactType>, SourceError> {

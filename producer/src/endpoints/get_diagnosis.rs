@@ -1,18 +1,24 @@
 //! `POST /GetDiagnosis/2/rivtabp21`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use npo_contracts::get_diagnosis::{GetDiagnosis, GetDiagnosisResponse};
+use npo_contracts::get_diagnosis::{GetDiagnosis, GetDiagnosisResponseWriter};
 use npo_contracts::types::ResultType;
 
-use super::soap::{AppState, CommonRequest, common_filters, handle, new_log_id};
+use super::soap::{AppState, CommonRequest, common_filters, handle_encoded, new_log_id};
 
-/// Answers GetDiagnosis.
+/// Records the answer's buffer is sized for up front (it grows past them).
+const EXPECTED_RECORDS: usize = 64;
+
+/// Answers GetDiagnosis. The records are written into the response as the journal
+/// reads them ([`crate::source::JournalSource::write_diagnoses`]): never a nullified
+/// record, never a field the contract forbids (documentTitle, documentTime,
+/// nullified, nullifiedReason).
 pub async fn get_diagnosis(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    handle::<GetDiagnosis, _>(&req, payload, &state, |state, request, context| {
+    handle_encoded::<GetDiagnosis, _>(&req, payload, &state, |state, request, context| {
         let common = CommonRequest {
             period: request.time_period.as_ref(),
             source_system_hsa_id: request.source_system_hsa_id.as_deref(),
@@ -23,27 +29,13 @@ pub async fn get_diagnosis(
         let filters = match common_filters(&common, &context) {
             Ok(filters) => filters,
             Err(message) => {
-                return Ok(GetDiagnosisResponse {
-                    diagnosis: Vec::new(),
-                    result: Some(ResultType::invalid_request(new_log_id(), message)),
-                });
+                return Ok(GetDiagnosisResponseWriter::new(0)
+                    .finish(&ResultType::invalid_request(new_log_id(), message)));
             }
         };
-        let mut diagnosis = state.source.diagnoses(&filters)?;
-        // Whatever the journal returns: never a nullified record, never a field the
-        // contract forbids (documentTitle, documentTime, nullified, nullifiedReason).
-        diagnosis.retain(|d| d.diagnosis_header.nullified != Some(true));
-        for d in &mut diagnosis {
-            let header = &mut d.diagnosis_header;
-            header.document_title = None;
-            header.document_time = None;
-            header.nullified = None;
-            header.nullified_reason = None;
-        }
-        Ok(GetDiagnosisResponse {
-            diagnosis,
-            result: Some(ResultType::ok(new_log_id())),
-        })
+        let mut out = GetDiagnosisResponseWriter::new(EXPECTED_RECORDS);
+        state.source.write_diagnoses(&filters, &mut out)?;
+        Ok(out.finish(&ResultType::ok(new_log_id())))
     })
     .await
 }

@@ -142,7 +142,8 @@ pub async fn read_body(
 }
 
 /// Reads the body, runs the shared checks, decodes `Op`, and runs `answer` on a
-/// blocking thread.
+/// blocking thread; the response is encoded there too, so the message's strings are
+/// allocated and freed on one thread and only the finished bytes cross over.
 pub async fn handle<Op, F>(
     req: &HttpRequest,
     payload: web::Payload,
@@ -153,6 +154,24 @@ where
     Op: Operation + Send + 'static,
     Op::Response: Send + 'static,
     F: FnOnce(&AppState, Op, CallContext) -> Result<Op::Response, ProducerError> + Send + 'static,
+{
+    handle_encoded::<Op, _>(req, payload, state, move |state, request, context| {
+        answer(state, request, context).map(|response| soap::encode(&Envelope::bare(response)))
+    })
+    .await
+}
+
+/// [`handle`] for an `answer` that writes the response envelope itself (see
+/// [`npo_contracts::soap::StreamedEnvelope`]).
+pub async fn handle_encoded<Op, F>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<AppState>,
+    answer: F,
+) -> HttpResponse
+where
+    Op: Operation + Send + 'static,
+    F: FnOnce(&AppState, Op, CallContext) -> Result<String, ProducerError> + Send + 'static,
 {
     if let Err(e) = check_caller(req, state) {
         return e.into_response();
@@ -167,7 +186,9 @@ where
             let state = state.clone();
             let outcome = web::block(move || answer(&state, request, context)).await;
             match outcome {
-                Ok(Ok(response)) => ok_response(&Envelope::bare(response)),
+                Ok(Ok(envelope)) => HttpResponse::Ok()
+                    .content_type("text/xml; charset=utf-8")
+                    .body(envelope),
                 Ok(Err(e)) => e.into_response(),
                 Err(e) => ProducerError::Internal(e.to_string()).into_response(),
             }

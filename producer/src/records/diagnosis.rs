@@ -1,11 +1,11 @@
 //! Diagnoses (GetDiagnosis 2).
 
 use diesel::prelude::*;
-use npo_contracts::healthcond_description::{
-    DiagnosisBodyType, DiagnosisType, DiagnosisTypeEnum, HealthcareProfessionalType, OrgUnitType,
-    PatientSummaryHeaderType,
+use npo_contracts::get_diagnosis::{
+    CodeRef, DiagnosisRef, GetDiagnosisResponseWriter, LegalAuthenticatorRef,
 };
-use npo_contracts::types::{CvType, LegalAuthenticatorType, PersonIdType, TimeStamp};
+use npo_contracts::healthcond_description::{DiagnosisType, DiagnosisTypeEnum};
+use npo_contracts::types::TimeStamp;
 
 use super::header::{FieldProblem, HeaderRef, JournalRecord, time};
 use crate::db::DbConn;
@@ -120,6 +120,80 @@ fn stamp(value: Option<&str>) -> Option<TimeStamp> {
     value.and_then(TimeStamp::parse)
 }
 
+/// The body columns of a diagnosis, borrowed.
+struct BodyRef<'a> {
+    type_of_diagnosis: &'a str,
+    chronic_diagnosis: Option<bool>,
+    diagnosis_time: Option<&'a str>,
+    diagnosis_code: Option<&'a str>,
+    diagnosis_code_system: Option<&'a str>,
+    diagnosis_display_name: Option<&'a str>,
+    diagnosis_original_text: Option<&'a str>,
+}
+
+/// What GetDiagnosis sends of a stored diagnosis (no documentTitle, documentTime,
+/// nullified, nullifiedReason). `None` when the stored authorTime is unreadable
+/// (import validates it, so only a row written around it); an unreadable
+/// signatureTime drops the legalAuthenticator, an unreadable diagnosisTime the
+/// diagnosisTime.
+fn sent<'a>(header: HeaderRef<'a>, body: BodyRef<'a>) -> Option<DiagnosisRef<'a>> {
+    let author_time = stamp(Some(header.author_time))?;
+    let diagnosis_code = match (body.diagnosis_code, body.diagnosis_original_text) {
+        (Some(code), _) => Some(CodeRef::Coded {
+            code,
+            code_system: body.diagnosis_code_system.unwrap_or(ICD10_SE),
+            display_name: body.diagnosis_display_name.unwrap_or(code),
+        }),
+        (None, Some(text)) => Some(CodeRef::Text(text)),
+        (None, None) => None,
+    };
+    Some(DiagnosisRef {
+        document_id: header.document_id,
+        source_system_hsa_id: header.source_system_hsa_id,
+        patient_id: header.patient_id,
+        patient_id_type: header.patient_id_type,
+        author_time,
+        author_hsa_id: header.author_hsa_id,
+        author_name: header.author_name,
+        author_role: header.author_role_code.map(|code| CodeRef::Coded {
+            code,
+            code_system: KV_BEFATTNING,
+            display_name: header.author_role_name.unwrap_or(code),
+        }),
+        author_org_unit: header
+            .author_org_unit_hsa_id
+            .zip(header.author_org_unit_name),
+        care_unit_hsa_id: Some(header.care_unit_hsa_id),
+        care_giver_hsa_id: Some(header.care_giver_hsa_id),
+        legal_authenticator: stamp(header.signature_time).map(|signature_time| {
+            LegalAuthenticatorRef {
+                signature_time,
+                hsa_id: header.legal_authenticator_hsa_id,
+                name: header.legal_authenticator_name,
+            }
+        }),
+        approved_for_patient: header.approved_for_patient,
+        care_contact_id: header.care_contact_id,
+        type_of_diagnosis: DiagnosisTypeEnum::parse(body.type_of_diagnosis)
+            .unwrap_or(DiagnosisTypeEnum::Bidiagnos),
+        chronic_diagnosis: body.chronic_diagnosis,
+        diagnosis_time: stamp(body.diagnosis_time),
+        diagnosis_code,
+    })
+}
+
+/// GetDiagnosis' period rule: authorTime, signatureTime or diagnosisTime in the
+/// period (on the readable time stamps of the record as it is sent).
+fn sent_in_period(record: &DiagnosisRef<'_>, filters: &Filters) -> bool {
+    filters.period.is_none_or(|period| {
+        period.contains(record.author_time)
+            || record
+                .legal_authenticator
+                .is_some_and(|signer| period.contains(signer.signature_time))
+            || record.diagnosis_time.is_some_and(|t| period.contains(t))
+    })
+}
+
 impl DiagnosisRecord {
     /// Whether the record matches GetDiagnosis' period rule: authorTime,
     /// signatureTime or diagnosisTime in the period.
@@ -136,105 +210,106 @@ impl DiagnosisRecord {
         })
     }
 
+    /// The record as GetDiagnosis sends it, borrowed (see [`DiagnosisRecord::to_contract`]).
+    pub fn to_sent(&self) -> Option<DiagnosisRef<'_>> {
+        sent(
+            self.header_ref(),
+            BodyRef {
+                type_of_diagnosis: &self.type_of_diagnosis,
+                chronic_diagnosis: self.chronic_diagnosis,
+                diagnosis_time: self.diagnosis_time.as_deref(),
+                diagnosis_code: self.diagnosis_code.as_deref(),
+                diagnosis_code_system: self.diagnosis_code_system.as_deref(),
+                diagnosis_display_name: self.diagnosis_display_name.as_deref(),
+                diagnosis_original_text: self.diagnosis_original_text.as_deref(),
+            },
+        )
+    }
+
     /// The contract record, with only what GetDiagnosis may send (no documentTitle,
     /// documentTime, nullified, nullifiedReason). `None` when a stored time stamp is
     /// unreadable (import validates them, so only a row written around it).
     pub fn to_contract(&self) -> Option<DiagnosisType> {
-        self.clone().into_contract()
+        self.to_sent().map(|record| record.to_contract())
+    }
+}
+
+/// The columns of a diagnosis that GetDiagnosis sends. The query's filters fix the
+/// source system, the patient and `nullified`, so those are not read back.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = diagnoses)]
+struct SentRow {
+    document_id: String,
+    patient_id_type: String,
+    author_time: String,
+    author_hsa_id: Option<String>,
+    author_name: Option<String>,
+    author_role_code: Option<String>,
+    author_role_name: Option<String>,
+    author_org_unit_hsa_id: Option<String>,
+    author_org_unit_name: Option<String>,
+    care_unit_hsa_id: String,
+    care_giver_hsa_id: String,
+    legal_authenticator_hsa_id: Option<String>,
+    legal_authenticator_name: Option<String>,
+    signature_time: Option<String>,
+    approved_for_patient: bool,
+    care_contact_id: Option<String>,
+    type_of_diagnosis: String,
+    chronic_diagnosis: Option<bool>,
+    diagnosis_time: Option<String>,
+    diagnosis_code: Option<String>,
+    diagnosis_code_system: Option<String>,
+    diagnosis_display_name: Option<String>,
+    diagnosis_original_text: Option<String>,
+}
+
+impl SentRow {
+    /// The header, with the source system and patient the query matched on.
+    fn header<'a>(&'a self, filters: &'a Filters) -> HeaderRef<'a> {
+        HeaderRef {
+            document_id: &self.document_id,
+            source_system_hsa_id: &filters.source_system,
+            patient_id: filters.patient.as_str(),
+            patient_id_type: &self.patient_id_type,
+            author_time: &self.author_time,
+            author_hsa_id: self.author_hsa_id.as_deref(),
+            author_name: self.author_name.as_deref(),
+            author_role_code: self.author_role_code.as_deref(),
+            author_role_name: self.author_role_name.as_deref(),
+            author_org_unit_hsa_id: self.author_org_unit_hsa_id.as_deref(),
+            author_org_unit_name: self.author_org_unit_name.as_deref(),
+            care_unit_hsa_id: &self.care_unit_hsa_id,
+            care_giver_hsa_id: &self.care_giver_hsa_id,
+            legal_authenticator_hsa_id: self.legal_authenticator_hsa_id.as_deref(),
+            legal_authenticator_name: self.legal_authenticator_name.as_deref(),
+            signature_time: self.signature_time.as_deref(),
+            approved_for_patient: self.approved_for_patient,
+            care_contact_id: self.care_contact_id.as_deref(),
+            nullified: false,
+            nullified_reason: None,
+        }
     }
 
-    /// [`DiagnosisRecord::to_contract`], moving the record's strings into the contract
-    /// record instead of copying them (the per-request path).
-    pub fn into_contract(self) -> Option<DiagnosisType> {
-        let author_time = stamp(Some(&self.author_time))?;
-        let signature_time = stamp(self.signature_time.as_deref());
-        let diagnosis_time = stamp(self.diagnosis_time.as_deref());
-        let type_of_diagnosis = DiagnosisTypeEnum::parse(&self.type_of_diagnosis)
-            .unwrap_or(DiagnosisTypeEnum::Bidiagnos);
-        let diagnosis_code = match (self.diagnosis_code, self.diagnosis_original_text) {
-            (Some(code), _) => {
-                let display_name = self.diagnosis_display_name.unwrap_or_else(|| code.clone());
-                Some(CvType {
-                    code: Some(code),
-                    code_system: Some(
-                        self.diagnosis_code_system
-                            .unwrap_or_else(|| ICD10_SE.to_owned()),
-                    ),
-                    code_system_name: None,
-                    code_system_version: None,
-                    display_name: Some(display_name),
-                    original_text: None,
-                })
-            }
-            (None, Some(text)) => Some(CvType {
-                code: None,
-                code_system: None,
-                code_system_name: None,
-                code_system_version: None,
-                display_name: None,
-                original_text: Some(text),
-            }),
-            (None, None) => None,
-        };
-        let role_code = self.author_role_code.map(|code| {
-            let name = self.author_role_name.unwrap_or_else(|| code.clone());
-            CvType {
-                code: Some(code),
-                code_system: Some(KV_BEFATTNING.to_owned()),
-                code_system_name: None,
-                code_system_version: None,
-                display_name: Some(name),
-                original_text: None,
-            }
-        });
-        let org_unit = match (self.author_org_unit_hsa_id, self.author_org_unit_name) {
-            (Some(org_unit_hsa_id), Some(org_unit_name)) => Some(OrgUnitType {
-                org_unit_hsa_id,
-                org_unit_name,
-                org_unit_telecom: None,
-                org_unit_email: None,
-                org_unit_address: None,
-                org_unit_location: None,
-            }),
-            _ => None,
-        };
-        Some(DiagnosisType {
-            diagnosis_header: PatientSummaryHeaderType {
-                document_id: self.document_id,
-                source_system_hsa_id: self.source_system_hsa_id,
-                document_title: None,
-                document_time: None,
-                patient_id: PersonIdType {
-                    id: self.patient_id,
-                    r#type: self.patient_id_type,
-                },
-                accountable_healthcare_professional: HealthcareProfessionalType {
-                    author_time,
-                    healthcare_professional_hsa_id: self.author_hsa_id,
-                    healthcare_professional_name: self.author_name,
-                    healthcare_professional_role_code: role_code,
-                    healthcare_professional_org_unit: org_unit,
-                    healthcare_professional_care_unit_hsa_id: Some(self.care_unit_hsa_id),
-                    healthcare_professional_care_giver_hsa_id: Some(self.care_giver_hsa_id),
-                },
-                legal_authenticator: signature_time.map(|signature_time| LegalAuthenticatorType {
-                    signature_time,
-                    legal_authenticator_hsa_id: self.legal_authenticator_hsa_id,
-                    legal_authenticator_name: self.legal_authenticator_name,
-                }),
-                approved_for_patient: self.approved_for_patient,
-                care_contact_id: self.care_contact_id,
-                nullified: None,
-                nullified_reason: None,
-            },
-            diagnosis_body: DiagnosisBodyType {
-                type_of_diagnosis,
+    /// The record as sent, when it passes every filter.
+    fn sent_if_admitted<'a>(&'a self, filters: &'a Filters) -> Option<DiagnosisRef<'a>> {
+        let header = self.header(filters);
+        if !header.admitted_by(filters) {
+            return None;
+        }
+        let record = sent(
+            header,
+            BodyRef {
+                type_of_diagnosis: &self.type_of_diagnosis,
                 chronic_diagnosis: self.chronic_diagnosis,
-                diagnosis_time,
-                diagnosis_code,
-                related_diagnosis: Vec::new(),
+                diagnosis_time: self.diagnosis_time.as_deref(),
+                diagnosis_code: self.diagnosis_code.as_deref(),
+                diagnosis_code_system: self.diagnosis_code_system.as_deref(),
+                diagnosis_display_name: self.diagnosis_display_name.as_deref(),
+                diagnosis_original_text: self.diagnosis_original_text.as_deref(),
             },
-        })
+        )?;
+        sent_in_period(&record, filters).then_some(record)
     }
 }
 
@@ -249,28 +324,63 @@ pub fn for_patient(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<Diag
         .load(conn)
 }
 
-/// GetDiagnosis: the records matching every filter, as contract records (newest
-/// first). Rows are turned into contract records as they are read, without a vector of
-/// all rows in between.
-pub fn find(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<DiagnosisType>> {
-    let rows = diagnoses::table
-        .filter(diagnoses::source_system_hsa_id.eq(&filters.source_system))
-        .filter(diagnoses::patient_id.eq(filters.patient.as_str()))
-        .filter(diagnoses::nullified.eq(false))
-        .order(diagnoses::author_time.desc())
-        .select(DiagnosisRecord::as_select())
-        .load_iter::<DiagnosisRecord, diesel::connection::DefaultLoadingMode>(conn)?;
-    let mut found = Vec::new();
-    for row in rows {
-        let record = row?;
-        if record.in_period(filters)
-            && record.header_ref().admitted_by(filters)
-            && let Some(contract) = record.into_contract()
-        {
-            found.push(contract);
+/// Calls `each` with every record matching every filter, as GetDiagnosis sends it
+/// (newest first), as the rows are read. The query runs on the connection's own
+/// backend type rather than through [`DbConn`]'s per-value dispatch, and reads only
+/// the columns that are sent.
+fn for_each_sent(
+    conn: &mut DbConn,
+    filters: &Filters,
+    mut each: impl FnMut(&DiagnosisRef<'_>),
+) -> QueryResult<()> {
+    use diesel::connection::DefaultLoadingMode;
+    // A macro, not a value: the selection is typed by the backend it runs on.
+    macro_rules! query {
+        () => {
+            diagnoses::table
+                .filter(diagnoses::source_system_hsa_id.eq(&filters.source_system))
+                .filter(diagnoses::patient_id.eq(filters.patient.as_str()))
+                .filter(diagnoses::nullified.eq(false))
+                .order(diagnoses::author_time.desc())
+                .select(SentRow::as_select())
+        };
+    }
+    let mut take = |row: SentRow| {
+        if let Some(record) = row.sent_if_admitted(filters) {
+            each(&record);
+        }
+    };
+    match conn {
+        DbConn::Sqlite(conn) => {
+            for row in query!().load_iter::<SentRow, DefaultLoadingMode>(conn)? {
+                take(row?);
+            }
+        }
+        DbConn::Pg(conn) => {
+            for row in query!().load_iter::<SentRow, DefaultLoadingMode>(conn)? {
+                take(row?);
+            }
         }
     }
+    Ok(())
+}
+
+/// GetDiagnosis: the records matching every filter, as contract records (newest
+/// first).
+pub fn find(conn: &mut DbConn, filters: &Filters) -> QueryResult<Vec<DiagnosisType>> {
+    let mut found = Vec::new();
+    for_each_sent(conn, filters, |record| found.push(record.to_contract()))?;
     Ok(found)
+}
+
+/// GetDiagnosis: writes the records matching every filter (newest first) into the
+/// response as the rows are read, without contract structs in between.
+pub fn write_found(
+    conn: &mut DbConn,
+    filters: &Filters,
+    out: &mut GetDiagnosisResponseWriter,
+) -> QueryResult<()> {
+    for_each_sent(conn, filters, |record| out.push(record))
 }
 
 /// Inserts or replaces (by source system + documentId) a record.
