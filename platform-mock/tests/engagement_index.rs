@@ -458,6 +458,14 @@ on_both_backends!(
     delete_flag_removes,
     every_error_code_is_a_soap_fault,
     a_refused_call_stores_nothing,
+    hostile_update_xxe_stores_nothing,
+    hostile_update_billion_laughs_stores_nothing,
+    hostile_update_soap_12_stores_nothing,
+    hostile_update_wrong_namespace_stores_nothing,
+    hostile_update_deep_nesting_stores_nothing,
+    hostile_update_invalid_utf8_stores_nothing,
+    hostile_update_bad_personnummer_stores_nothing,
+    sql_and_script_in_engagement_fields_are_stored_verbatim,
     find_content_filters,
     engagements_survive_a_restart,
     process_notification_from_another_index,
@@ -1285,4 +1293,135 @@ fn configuration_section() {
         ..EngagementIndexConfig::default()
     };
     assert!(EngagementIndex::open(https, None).is_err());
+}
+
+// ---------------------------------------------------------------------------------
+// Bad-input catalogue (SECURITY.md): hostile Update calls are refused with the
+// documented code and store nothing (no engagement, no notification queued).
+
+/// Sends `body` as an Update; expects `code` and nothing stored. Returns the fault.
+async fn refused_update(backend: Backend, body: Vec<u8>, code: &str) -> Option<EiFault> {
+    let db = TestDb::new(backend)?;
+    let ei = open(db.config());
+    let fault = assert_fault(ei.handle(Contract::Update, CALLER, &body).await, code);
+    assert_eq!(ei.engagement_count().await.unwrap(), 0);
+    assert_eq!(ei.outbox_counts().await.unwrap().pending, 0);
+    assert!(!fault.message.contains("root:"), "{fault}");
+    Some(fault)
+}
+
+fn valid_update() -> String {
+    update_xml(EI, vec![add(diagnosis())])
+}
+
+async fn hostile_update_xxe_stores_nothing(backend: Backend) {
+    let body = valid_update().replace(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+        "<?xml version=\"1.0\"?><!DOCTYPE soap:Envelope [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>",
+    );
+    let body = body.replace(PATIENT, "&xxe;");
+    if let Some(fault) = refused_update(backend, body.into_bytes(), "EI001").await {
+        assert!(fault.message.contains("entity declaration"), "{fault}");
+    }
+}
+
+async fn hostile_update_billion_laughs_stores_nothing(backend: Backend) {
+    let mut dtd = String::from("<!DOCTYPE soap:Envelope [<!ENTITY l0 \"lol\">");
+    for i in 1..10 {
+        dtd += &format!("<!ENTITY l{i} \"{}\">", format!("&l{};", i - 1).repeat(10));
+    }
+    dtd += "]>";
+    let body = valid_update()
+        .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", &dtd)
+        .replace(CARE_GIVER, "&l9;");
+    let started = Instant::now();
+    refused_update(backend, body.into_bytes(), "EI001").await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+async fn hostile_update_soap_12_stores_nothing(backend: Backend) {
+    let body = valid_update().replace(
+        "http://schemas.xmlsoap.org/soap/envelope/",
+        "http://www.w3.org/2003/05/soap-envelope",
+    );
+    if let Some(fault) = refused_update(backend, body.into_bytes(), "EI001").await {
+        assert!(fault.message.contains("SOAP 1.2"), "{fault}");
+    }
+}
+
+async fn hostile_update_wrong_namespace_stores_nothing(backend: Backend) {
+    let body = valid_update().replace(
+        "urn:riv:itintegration:engagementindex:UpdateResponder:1",
+        "urn:riv:itintegration:engagementindex:UpdateResponder:2",
+    );
+    if let Some(fault) = refused_update(backend, body.into_bytes(), "EI001").await {
+        assert!(fault.message.contains("namespace"), "{fault}");
+    }
+}
+
+async fn hostile_update_deep_nesting_stores_nothing(backend: Backend) {
+    let depth = 5_000;
+    let body = valid_update().replace(
+        "<ei:deleteFlag>",
+        &format!(
+            "{}{}<ei:deleteFlag>",
+            "<x>".repeat(depth),
+            "</x>".repeat(depth)
+        ),
+    );
+    if let Some(fault) = refused_update(backend, body.into_bytes(), "EI001").await {
+        assert!(fault.message.contains("deeper than 64"), "{fault}");
+    }
+}
+
+async fn hostile_update_invalid_utf8_stores_nothing(backend: Backend) {
+    let text = valid_update();
+    let at = text.find(CARE_GIVER).unwrap() + 2;
+    let mut body = text.into_bytes();
+    body[at] = 0xc3; // a lone lead byte
+    body[at + 1] = 0x28;
+    refused_update(backend, body, "EI001").await;
+}
+
+async fn hostile_update_bad_personnummer_stores_nothing(backend: Backend) {
+    // Like the real index, Update checks the schema pattern (12 characters, digits
+    // and a reserve-number letter in the ninth place), not the date or check digit.
+    for bad in ["1912121212X2", "19121212-1212", "1912121212121"] {
+        let body = valid_update().replace(PATIENT, bad);
+        if let Some(fault) = refused_update(backend, body.into_bytes(), "EI001").await {
+            assert!(!fault.message.contains(bad), "{fault}");
+            assert!(
+                fault.message.contains("registeredResidentIdentification"),
+                "{fault}"
+            );
+        }
+    }
+}
+
+async fn sql_and_script_in_engagement_fields_are_stored_verbatim(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let ei = open(db.config());
+    let hostile = "x'); DROP TABLE engagements; --<script>alert(1)</script>";
+    let mut e = diagnosis();
+    e.business_object_instance_identifier = hostile.to_owned();
+    e.clinical_process_interest_id = "' OR '1'='1".to_owned();
+    let xml = update_xml(EI, vec![add(e)]);
+    assert!(xml.contains("&lt;script&gt;"), "escaped on the wire");
+    call(&ei, Contract::Update, &xml).await.unwrap();
+    let found = find_all(&ei).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].business_object_instance_identifier, hostile);
+    assert_eq!(found[0].clinical_process_interest_id, "' OR '1'='1");
+    // The response escapes it again, and the table is still there.
+    let response = call(
+        &ei,
+        Contract::FindContent,
+        &encode_request(EI, &query(PATIENT, service_domain::HEALTHCOND_DESCRIPTION)),
+    )
+    .await
+    .unwrap();
+    assert!(!response.contains("<script>"), "{response}");
+    assert_eq!(ei.engagement_count().await.unwrap(), 1);
 }

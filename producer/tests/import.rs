@@ -625,5 +625,149 @@ on_both_backends!(
     reimport_is_idempotent,
     engagement_changes,
     admin_import,
-    admin_disabled_without_section
+    admin_disabled_without_section,
+    admin_import_of_invalid_utf8_writes_nothing,
+    admin_import_of_deeply_nested_json_writes_nothing,
+    admin_import_of_an_oversized_file_writes_nothing,
+    hostile_text_is_imported_verbatim_and_served_escaped
 );
+
+// ---------------------------------------------------------------------------------
+// Bad-input catalogue (SECURITY.md): hostile uploads to POST /admin/import.
+
+/// Nothing is stored: no record of any kind, no outbox row.
+fn nothing_stored(db: &TestDb) {
+    let mut conn = db.connect();
+    assert!(
+        import::count_records(&mut conn)
+            .unwrap()
+            .values()
+            .all(|n| *n == 0)
+    );
+    assert!(outbox_rows(&mut conn).is_empty());
+}
+
+/// Uploads raw bytes with the admin token; returns the status and the problems.
+async fn upload(pki: &Path, port: u16, body: Vec<u8>) -> (u16, Value) {
+    let mut response = client(pki, Party::Tester)
+        .post(format!("https://localhost:{port}/admin/import"))
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .send_body(body)
+        .await
+        .expect("request");
+    let bytes = response.body().limit(1 << 20).await.expect("body");
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (response.status().as_u16(), json)
+}
+
+/// Starts an admin-enabled producer, uploads `body`, expects 400 with one document
+/// problem (starting with `reason`) and nothing stored.
+async fn refused_document(backend: Backend, body: Vec<u8>, reason: &str) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let pki_dir = tempfile::tempdir().unwrap();
+    npo_pki::init(pki_dir.path(), &InitOptions::default()).unwrap();
+    let (port, server) = start_with_admin(&db, pki_dir.path(), true);
+    let (status, problems) = upload(pki_dir.path(), port, body).await;
+    assert_eq!(status, 400, "{problems}");
+    assert_eq!(problems[0]["list"], "document", "{problems}");
+    assert!(
+        problems[0]["reason"].as_str().unwrap().starts_with(reason),
+        "{problems}"
+    );
+    assert!(!problems.to_string().contains("201403129800"), "{problems}");
+    nothing_stored(&db);
+    server.stop(false).await;
+}
+
+async fn admin_import_of_invalid_utf8_writes_nothing(backend: Backend) {
+    let mut body = example_json().to_string().into_bytes();
+    let at = body.windows(5).position(|w| w == b"\"dia-").unwrap() + 1;
+    body[at] = 0xff;
+    refused_document(backend, body, "not an import document").await;
+}
+
+async fn admin_import_of_deeply_nested_json_writes_nothing(backend: Backend) {
+    let depth = 50_000;
+    let body = format!(
+        "{{\"records\": [{}{}]}}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    refused_document(backend, body.into_bytes(), "not an import document").await;
+}
+
+async fn admin_import_of_an_oversized_file_writes_nothing(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let pki_dir = tempfile::tempdir().unwrap();
+    npo_pki::init(pki_dir.path(), &InitOptions::default()).unwrap();
+    let (port, server) = start_with_admin(&db, pki_dir.path(), true);
+    // A valid document padded past the configured 200 000 bytes.
+    let mut padded = example_json();
+    padded["records"][0]["diagnosisDisplayName"] = json!("A".repeat(250_000));
+    let (status, _) = upload(pki_dir.path(), port, padded.to_string().into_bytes()).await;
+    assert_eq!(status, 413);
+    nothing_stored(&db);
+    server.stop(false).await;
+}
+
+async fn hostile_text_is_imported_verbatim_and_served_escaped(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else {
+        return;
+    };
+    let pki_dir = tempfile::tempdir().unwrap();
+    npo_pki::init(pki_dir.path(), &InitOptions::default()).unwrap();
+    let pki = pki_dir.path();
+    let (port, server) = start_with_admin(&db, pki, true);
+    let hostile = "Astma'); DROP TABLE diagnoses; -- <script>alert(1)</script>\"&<b>";
+    let mut doc = example_json();
+    doc["records"] = json!([doc["records"][0].clone()]);
+    doc["deletions"] = json!([]);
+    doc["records"][0]["diagnosisDisplayName"] = json!(hostile);
+    doc["records"][0]["authorName"] = json!("<img src=x onerror=alert(1)>");
+    let (status, summary) = upload(pki, port, doc.to_string().into_bytes()).await;
+    assert_eq!(status, 200, "{summary}");
+    let patient = doc["records"][0]["patientId"].as_str().unwrap().to_owned();
+
+    // Served through GetDiagnosis: escaped XML that decodes to the exact text.
+    let request = format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="urn:riv:itintegration:registry:1"><s:Header><a:LogicalAddress>{SOURCE_SYSTEM}</a:LogicalAddress></s:Header><s:Body><GetDiagnosis xmlns="urn:riv:clinicalprocess:healthcond:description:GetDiagnosisResponder:2" xmlns:c="urn:riv:clinicalprocess:healthcond:description:2"><patientId><c:id>{patient}</c:id><c:type>1.2.752.129.2.1.3.1</c:type></patientId></GetDiagnosis></s:Body></s:Envelope>"#
+    );
+    let mut response = client(pki, Party::Platform)
+        .post(format!("https://localhost:{port}/GetDiagnosis/2/rivtabp21"))
+        .insert_header(("content-type", "text/xml; charset=utf-8"))
+        .send_body(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    assert!(
+        !text.contains("<script>") && !text.contains("<img"),
+        "{text}"
+    );
+    let decoded =
+        npo_contracts::soap::decode_response::<npo_contracts::get_diagnosis::GetDiagnosis>(
+            text.as_bytes(),
+        )
+        .unwrap();
+    let diagnosis = &decoded.body.diagnosis[0];
+    assert_eq!(
+        diagnosis
+            .diagnosis_body
+            .diagnosis_code
+            .as_ref()
+            .and_then(|c| c.display_name.as_deref()),
+        Some(hostile)
+    );
+    let mut conn = db.connect();
+    assert_eq!(
+        import::count_records(&mut conn).unwrap()[&RecordKind::Diagnosis],
+        1,
+        "the table is still there, with the one record"
+    );
+    server.stop(false).await;
+}

@@ -42,6 +42,31 @@ fn malformed(position: u64, err: impl std::fmt::Display) -> XmlError {
     }
 }
 
+/// Refuses characters XML 1.0 does not allow anywhere in a document (`Char`
+/// production): C0 controls other than tab, line feed and carriage return, and the
+/// non-characters U+FFFE and U+FFFF. quick-xml does not check them, and the writer
+/// would turn them into U+FFFD, so a value read with them would not survive a round
+/// trip (found by the `soap_request` fuzz target).
+pub(crate) fn check_xml_chars(text: &str, position: u64) -> Result<(), XmlError> {
+    let bytes = text.as_bytes();
+    let bad = bytes.iter().enumerate().find(|&(i, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0..0x20 => true,
+        0xEF => matches!(
+            (bytes.get(i + 1), bytes.get(i + 2)),
+            (Some(0xBF), Some(0xBE | 0xBF))
+        ),
+        _ => false,
+    });
+    match bad {
+        None => Ok(()),
+        Some(_) => Err(malformed(
+            position,
+            "a character XML 1.0 does not allow (a control character, U+FFFE or U+FFFF)",
+        )),
+    }
+}
+
 fn doctype_error(text: &str) -> XmlError {
     if text.contains("<!ENTITY") {
         XmlError::EntityDeclarationNotAllowed
@@ -198,7 +223,9 @@ impl<'i> XmlReader<'i> {
                 }
                 Event::End(_) => {
                     self.depth = self.depth.saturating_sub(1);
-                    return Ok(collected.unwrap_or(Cow::Borrowed("")));
+                    let text = collected.unwrap_or(Cow::Borrowed(""));
+                    check_xml_chars(&text, position)?;
+                    return Ok(text);
                 }
                 Event::Comment(_) | Event::PI(_) => continue,
                 Event::Start(_) | Event::Empty(_) => {
@@ -240,6 +267,7 @@ impl<'i> XmlReader<'i> {
             }
         }
         self.depth = self.depth.saturating_sub(1);
+        check_xml_chars(&text, self.position())?;
         Ok(text)
     }
 
