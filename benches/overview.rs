@@ -311,15 +311,21 @@ fn main() {
     assert_eq!(consent.status, 303, "{}", consent.body);
     let overview = format!("/elev/{handle}/oversikt");
     let logs = || {
-        ["platform", "producer-bvc", "producer-school", "producer-grannby", "consumer"]
-            .iter()
-            .map(|n| {
-                format!(
-                    "--- {n}\n{}",
-                    std::fs::read_to_string(data.join(format!("{n}.log"))).unwrap_or_default()
-                )
-            })
-            .collect::<String>()
+        [
+            "platform",
+            "producer-bvc",
+            "producer-school",
+            "producer-grannby",
+            "consumer",
+        ]
+        .iter()
+        .map(|n| {
+            format!(
+                "--- {n}\n{}",
+                std::fs::read_to_string(data.join(format!("{n}.log"))).unwrap_or_default()
+            )
+        })
+        .collect::<String>()
     };
     // The producers' outboxes register the engagements in the background.
     let vaccinations = nurse.wait_for(
@@ -353,11 +359,7 @@ fn main() {
     // The pages measured: the overview with its default windows (NPÖ's current year
     // and three years back, BVC types from birth), the overview widened to the last ten
     // years for every type, and the BVC summary (from birth).
-    let ten_years_back = format!(
-        "{}{}",
-        today[..4].parse::<i32>().unwrap() - 10,
-        &today[4..]
-    );
+    let ten_years_back = format!("{}{}", today[..4].parse::<i32>().unwrap() - 10, &today[4..]);
     let cases = [
         ("overview, default windows", overview.clone()),
         (

@@ -68,7 +68,10 @@ const KINDS: [(&str, &str); 6] = [
         service_domain::ACTIVITYPRESCRIPTION_ACTOUTCOME,
         categorization::MEDICATION_HISTORY,
     ),
-    (service_domain::HEALTHCOND_BASIC, categorization::OBSERVATIONS),
+    (
+        service_domain::HEALTHCOND_BASIC,
+        categorization::OBSERVATIONS,
+    ),
 ];
 /// Rows per INSERT: 13 columns each, within PostgreSQL's 65,535 bind parameters.
 const INSERT_BATCH: usize = 2000;
@@ -90,10 +93,8 @@ fn engagement(n: usize, k: usize) -> EngagementType {
     let (domain, category) = KINDS[k % KINDS.len()];
     let producer = PRODUCERS[(k / KINDS.len() + n) % PRODUCERS.len()];
     EngagementType {
-        registered_resident_identification: RegisteredResidentIdentification::parse(
-            &resident(n),
-        )
-        .unwrap(),
+        registered_resident_identification: RegisteredResidentIdentification::parse(&resident(n))
+            .unwrap(),
         service_domain: domain.to_owned(),
         categorization: category.to_owned(),
         logical_address: producer.to_owned(),
@@ -133,10 +134,8 @@ fn load(conn: &mut npo_platform::db::DbConn, owner: &str, from: usize, to: usize
 
 fn query(n: usize, domain: &str) -> FindContent {
     FindContent {
-        registered_resident_identification: RegisteredResidentIdentification::parse(
-            &resident(n),
-        )
-        .unwrap(),
+        registered_resident_identification: RegisteredResidentIdentification::parse(&resident(n))
+            .unwrap(),
         service_domain: domain.to_owned(),
         categorization: None,
         logical_address: None,
@@ -370,7 +369,10 @@ fn run(url: &str, sizes: &[usize], calls: usize, runs: usize) {
     .into_iter()
     .map(|line| line.plan)
     .collect();
-    println!("\nplan of the query at the largest size:\n{}", plan.join("\n"));
+    println!(
+        "\nplan of the query at the largest size:\n{}",
+        plan.join("\n")
+    );
 }
 
 #[derive(QueryableByName)]
