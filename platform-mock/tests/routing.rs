@@ -198,6 +198,11 @@ async fn vp001_vp003_vp004_for_the_rivta_header_and_routes() {
         detail.ends_with("Whitespace detected in incoming request!"),
         "{detail}"
     );
+    // None of the refused calls reached the producer.
+    assert!(
+        producer.received().is_empty(),
+        "a refused call reached the producer"
+    );
 
     // Another contract to the same address has no route either.
     platform
@@ -419,6 +424,10 @@ async fn vp011_and_trusted_proxy_mode() {
         detail.contains("127.0.0.1") && detail.contains("x-vp-auth-cert"),
         "{detail}"
     );
+    assert!(
+        producer.received().is_empty(),
+        "a refused call reached the producer"
+    );
 
     // A trusted proxy (the tester's connection) forwards the consumer's certificate.
     let platform = TestPlatform::start(
@@ -505,6 +514,10 @@ async fn vp013_original_consumer_header_rules() {
         .await
         .assert_vp("VP013");
     assert_eq!(fault.code, FaultCode::Client);
+    assert!(
+        producer.received().is_empty(),
+        "a refused call reached the producer"
+    );
     // Without the header the consumer is fine; the allowed tester may set it.
     let reply = enforcing
         .call(&pki, Party::Consumer, request(Some(PRODUCER), &ns), &[])
