@@ -364,6 +364,10 @@ impl DiagnosisRef<'_> {
     }
 }
 
+/// A position between records of a [`GetDiagnosisResponseWriter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordsMark(usize);
+
 /// Writes a GetDiagnosis response envelope record by record, straight into the
 /// message buffer: the same bytes as [`crate::soap::encode`] of an
 /// [`Envelope::bare`](crate::soap::Envelope::bare) [`GetDiagnosisResponse`] with these
@@ -390,6 +394,17 @@ impl GetDiagnosisResponseWriter {
     /// Appends a contract record as it is (the caller strips what must not be sent).
     pub fn push_contract(&mut self, record: &DiagnosisType) {
         record.write_element(self.envelope.writer(), RESPONDER_NS, "diagnosis", CORE_NS);
+    }
+
+    /// Where the records written so far end (see [`GetDiagnosisResponseWriter::rewind`]).
+    pub fn mark(&mut self) -> RecordsMark {
+        RecordsMark(self.envelope.writer().buffer().len())
+    }
+
+    /// Drops the records written after `mark` (a read that failed and is tried again
+    /// starts from where it started the first time).
+    pub fn rewind(&mut self, mark: RecordsMark) {
+        self.envelope.writer().buffer().truncate(mark.0);
     }
 
     /// Appends the result and closes the message.
@@ -508,6 +523,22 @@ mod tests {
         }
         let invalid = ResultType::invalid_request("log-2", "patientId: <not valid>");
         assert_eq!(streamed(&[], &invalid), generic(&[], &invalid));
+    }
+
+    #[test]
+    fn rewinding_drops_the_records_written_after_the_mark() {
+        let ok = ResultType::ok("log-4");
+        let mut out = GetDiagnosisResponseWriter::new(2);
+        out.push(&full());
+        let mark = out.mark();
+        out.push(&minimal());
+        out.push(&full());
+        out.rewind(mark);
+        out.push(&signer_without_names());
+        assert_eq!(
+            out.finish(&ok),
+            generic(&[full(), signer_without_names()], &ok)
+        );
     }
 
     #[test]

@@ -121,8 +121,11 @@ async fn import_handler(
             .pool
             .get()
             .map_err(|e| Outcome::Unavailable(e.to_string()))?;
-        import::apply_all(&mut conn, &[document], &worker_state.options, &mut || {})
-            .map_err(Outcome::from)
+        let applied = import::apply_all(&mut conn, &[document], &worker_state.options, &mut || {});
+        if let Err(ImportError::Database(e)) = &applied {
+            conn.note_error(e);
+        }
+        applied.map_err(Outcome::from)
     })
     .await;
     match outcome {

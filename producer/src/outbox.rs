@@ -643,7 +643,8 @@ impl OutboxWorker {
         let pool = self.pool.clone();
         match actix_web::web::block(move || {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            f(&mut conn).map_err(|e| e.to_string())
+            let result = f(&mut conn);
+            conn.note(result).map_err(|e| e.to_string())
         })
         .await
         {

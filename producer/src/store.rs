@@ -7,7 +7,7 @@ use npo_contracts::healthcond_description::DiagnosisType;
 use npo_contracts::healthcond_description_v3::CareDocumentationType;
 use npo_contracts::logistics::CareContactType;
 
-use crate::db::{DbConn, DbPool};
+use crate::db::{self, DbConn, DbPool, PooledConn};
 use crate::records::{
     care_contact, care_documentation, diagnosis, medication, observation, vaccination,
 };
@@ -30,15 +30,33 @@ impl DieselJournal {
         &self.pool
     }
 
+    /// Runs a read on a pooled connection. When the connection turns out to be gone
+    /// (the database server restarted or closed it while it sat in the pool), it is
+    /// discarded and the read runs once more on another, so a request does not fail
+    /// for a connection that was simply stale.
     fn with_conn<T>(
         &self,
-        query: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
+        mut query: impl FnMut(&mut DbConn) -> diesel::QueryResult<T>,
     ) -> Result<T, SourceError> {
-        let mut conn = self
-            .pool
+        let unavailable = |e: diesel::result::Error| SourceError::Unavailable(Box::new(e));
+        let mut conn = self.checkout()?;
+        let first = query(&mut conn);
+        match conn.note(first) {
+            Err(e) if db::connection_lost(&e) => {
+                tracing::warn!(error = %e, "database connection lost; reading once more on another");
+                drop(conn);
+                let mut conn = self.checkout()?;
+                let second = query(&mut conn);
+                conn.note(second).map_err(unavailable)
+            }
+            other => other.map_err(unavailable),
+        }
+    }
+
+    fn checkout(&self) -> Result<PooledConn, SourceError> {
+        self.pool
             .get()
-            .map_err(|e| SourceError::Unavailable(Box::new(e)))?;
-        query(&mut conn).map_err(|e| SourceError::Unavailable(Box::new(e)))
+            .map_err(|e| SourceError::Unavailable(Box::new(e)))
     }
 }
 
@@ -52,7 +70,11 @@ impl JournalSource for DieselJournal {
         filters: &Filters,
         out: &mut GetDiagnosisResponseWriter,
     ) -> Result<(), SourceError> {
-        self.with_conn(|conn| diagnosis::write_found(conn, filters, out))
+        let mark = out.mark();
+        self.with_conn(|conn| {
+            out.rewind(mark);
+            diagnosis::write_found(conn, filters, out)
+        })
     }
 
     fn care_contacts(&self, filters: &Filters) -> Result<Vec<CareContactType>, SourceError> {

@@ -1,5 +1,6 @@
 //! Diagnoses (GetDiagnosis 2).
 
+use compact_str::CompactString;
 use diesel::prelude::*;
 use npo_contracts::get_diagnosis::{
     CodeRef, DiagnosisRef, GetDiagnosisResponseWriter, LegalAuthenticatorRef,
@@ -235,33 +236,34 @@ impl DiagnosisRecord {
 }
 
 /// The columns of a diagnosis that GetDiagnosis sends. The query's filters fix the
-/// source system, the patient and `nullified`, so those are not read back.
+/// source system, the patient and `nullified`, so those are not read back. Text is
+/// read into [`CompactString`]s: the short values (most of them) without allocating.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = diagnoses)]
 struct SentRow {
-    document_id: String,
-    patient_id_type: String,
-    author_time: String,
-    author_hsa_id: Option<String>,
-    author_name: Option<String>,
-    author_role_code: Option<String>,
-    author_role_name: Option<String>,
-    author_org_unit_hsa_id: Option<String>,
-    author_org_unit_name: Option<String>,
-    care_unit_hsa_id: String,
-    care_giver_hsa_id: String,
-    legal_authenticator_hsa_id: Option<String>,
-    legal_authenticator_name: Option<String>,
-    signature_time: Option<String>,
+    document_id: CompactString,
+    patient_id_type: CompactString,
+    author_time: CompactString,
+    author_hsa_id: Option<CompactString>,
+    author_name: Option<CompactString>,
+    author_role_code: Option<CompactString>,
+    author_role_name: Option<CompactString>,
+    author_org_unit_hsa_id: Option<CompactString>,
+    author_org_unit_name: Option<CompactString>,
+    care_unit_hsa_id: CompactString,
+    care_giver_hsa_id: CompactString,
+    legal_authenticator_hsa_id: Option<CompactString>,
+    legal_authenticator_name: Option<CompactString>,
+    signature_time: Option<CompactString>,
     approved_for_patient: bool,
-    care_contact_id: Option<String>,
-    type_of_diagnosis: String,
+    care_contact_id: Option<CompactString>,
+    type_of_diagnosis: CompactString,
     chronic_diagnosis: Option<bool>,
-    diagnosis_time: Option<String>,
-    diagnosis_code: Option<String>,
-    diagnosis_code_system: Option<String>,
-    diagnosis_display_name: Option<String>,
-    diagnosis_original_text: Option<String>,
+    diagnosis_time: Option<CompactString>,
+    diagnosis_code: Option<CompactString>,
+    diagnosis_code_system: Option<CompactString>,
+    diagnosis_display_name: Option<CompactString>,
+    diagnosis_original_text: Option<CompactString>,
 }
 
 impl SentRow {
