@@ -5,6 +5,16 @@
 //! The ratio dynamic/static shows what the contract work (database, filtering, XML)
 //! costs compared with the transport alone; the target is at least 50 %.
 //!
+//! A third row per backend, "journal read alone", is the floor under the dynamic one:
+//! the same read the endpoint makes (the query and writing the records into the
+//! response) run in a loop on one connection of the bench process, with no HTTP, TLS or
+//! thread hand-off. A request to the dynamic endpoint costs at least the static
+//! request plus this read, which bounds the ratio ("ceiling" in the table): at C=1 by
+//! static latency / (static latency + read time); at the highest C, where the load
+//! saturates the cores, by static CPU / (static CPU + read CPU), with static CPU per
+//! request = cores / static requests/s and the read's CPU measured on both sides (this
+//! process, and the PostgreSQL server process of its connection, from `/proc`).
+//!
 //! Load: C concurrent keep-alive mTLS connections over loopback, one blocking client
 //! thread each, each sending the next request when the previous answer is read; a
 //! warm-up then a timed window per case (bounded by time and by count). The client sets
@@ -332,6 +342,7 @@ fn http_request(path: &str, body: &str) -> Vec<u8> {
     request
 }
 
+#[derive(Clone)]
 struct CaseResult {
     requests: u64,
     errors: u64,
@@ -448,6 +459,106 @@ fn run_case(
         p50_ms: pct(50),
         p99_ms: pct(99),
     }
+}
+
+/// The endpoint's journal read (query and records written into the response) in a
+/// loop on one connection, no HTTP; per-read p50/p99 and reads/s.
+fn read_alone(url: &str, settings: &Settings) -> (CaseResult, ReadCpu) {
+    use npo_contracts::get_diagnosis::GetDiagnosisResponseWriter;
+    use npo_contracts::types::PatientId;
+    use npo_producer::source::Filters;
+    let mut conn = db::DbManager::new(url).open().unwrap();
+    let filters = Filters {
+        patient: PatientId::from_typed(PUPIL, PNR).unwrap(),
+        source_system: SOURCE_SYSTEM.into(),
+        period: None,
+        care_unit_hsa_ids: vec![],
+        care_giver_hsa_ids: vec![],
+        care_contact_ids: vec![],
+        consumer: None,
+    };
+    // CPU of the read on both sides: this thread, and the PostgreSQL server process
+    // serving the connection (same machine).
+    let server_pid = match &mut conn {
+        db::DbConn::Pg(pg) => {
+            #[derive(diesel::QueryableByName)]
+            struct Pid {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                pid: i32,
+            }
+            use diesel::RunQueryDsl as _;
+            let pid: Pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+                .get_result(pg)
+                .unwrap();
+            Some(pid.pid)
+        }
+        db::DbConn::Sqlite(_) => None,
+    };
+    let server_ticks = || server_pid.map_or(0, |pid| cpu_ticks(&format!("/proc/{pid}/stat")));
+    let mut read = || {
+        let mut out = GetDiagnosisResponseWriter::new(64);
+        diagnosis::write_found(&mut conn, &filters, &mut out).unwrap();
+        out.finish(&npo_contracts::types::ResultType::ok("bench"))
+            .len()
+    };
+    let warm_until = Instant::now() + Duration::from_secs_f64(settings.warmup);
+    while Instant::now() < warm_until {
+        read();
+    }
+    let mut latencies = Vec::with_capacity(64 * 1024);
+    let (own_before, server_before) = (cpu_ticks("/proc/thread-self/stat"), server_ticks());
+    let from = Instant::now();
+    let until = from + Duration::from_secs_f64(settings.seconds);
+    let mut last = from;
+    while last < until && (latencies.len() as u64) < settings.max_requests {
+        let started = Instant::now();
+        assert!(read() > RECORDS * 1000, "the records were written");
+        last = Instant::now();
+        latencies.push((last - started).as_nanos() as u64);
+    }
+    let own = cpu_ticks("/proc/thread-self/stat") - own_before;
+    let server = server_ticks() - server_before;
+    let per_read_us = |ticks: u64| ticks as f64 * 1e6 / CLOCK_TICKS / latencies.len() as f64;
+    let cpu = ReadCpu {
+        own_us: per_read_us(own),
+        server_us: per_read_us(server),
+    };
+    latencies.sort_unstable();
+    let pct = |p: usize| {
+        let rank = (latencies.len() * p).div_ceil(100).max(1) - 1;
+        latencies[rank] as f64 / 1e6
+    };
+    (
+        CaseResult {
+            requests: latencies.len() as u64,
+            errors: 0,
+            rps: latencies.len() as f64 / (last - from).as_secs_f64().max(1e-9),
+            p50_ms: pct(50),
+            p99_ms: pct(99),
+        },
+        cpu,
+    )
+}
+
+/// Clock ticks per second of `/proc/*/stat` (USER_HZ, 100 on Linux).
+const CLOCK_TICKS: f64 = 100.0;
+
+/// CPU time per read of [`read_alone`], in µs.
+struct ReadCpu {
+    /// In the bench process (query, row decoding, XML).
+    own_us: f64,
+    /// In the PostgreSQL server process (0 for SQLite, which runs in-process).
+    server_us: f64,
+}
+
+/// utime + stime (clock ticks) of a `/proc/.../stat` file.
+fn cpu_ticks(path: &str) -> u64 {
+    let stat = std::fs::read_to_string(path).unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
 struct Row {
@@ -595,6 +706,59 @@ fn bench_backend(backend: Backend, db: &BenchDb, settings: &Settings) -> Vec<Row
             ratio: "baseline".into(),
         });
     }
+    // The floor: the read alone, with the server idle. At C=1 the dynamic ratio cannot
+    // pass static latency / (static latency + read time).
+    // With every party on the machine's cores and the load saturating them, requests/s
+    // is about cores / CPU per request, and a dynamic request costs at least a static
+    // one plus the read: at the highest C the ratio cannot pass
+    // static CPU / (static CPU + read CPU), static CPU being cores / static requests/s.
+    let (alone, cpu) = read_alone(&db.url, settings);
+    let static_at = |c: usize| {
+        rows.iter()
+            .find(|r| r.concurrency == c && r.endpoint == "static bytes")
+            .map(|r| r.result.clone())
+    };
+    let mut ceilings = Vec::new();
+    if let Some(s) = static_at(1) {
+        ceilings.push(format!(
+            "{:.0} % at C=1",
+            100.0 * s.p50_ms / (s.p50_ms + alone.p50_ms)
+        ));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    if let Some(&c) = settings.concurrency.iter().max()
+        && c > 1
+        && let Some(s) = static_at(c)
+    {
+        let static_cpu_us = cores * 1e6 / s.rps;
+        let read_cpu_us = cpu.own_us + cpu.server_us;
+        ceilings.push(format!(
+            "{:.0} % at C={c}",
+            100.0 * static_cpu_us / (static_cpu_us + read_cpu_us)
+        ));
+    }
+    let ceiling = if ceilings.is_empty() {
+        "-".to_owned()
+    } else {
+        format!("ceiling {}", ceilings.join(", "))
+    };
+    eprintln!(
+        "{} journal read alone: {:.0}/s p50 {:.3} p99 {:.3} ms; CPU per read {:.0} µs here + \
+         {:.0} µs in the database server ({ceiling})",
+        backend.name(),
+        alone.rps,
+        alone.p50_ms,
+        alone.p99_ms,
+        cpu.own_us,
+        cpu.server_us
+    );
+    rows.push(Row {
+        backend: backend.name(),
+        endpoint: "journal read alone (no HTTP)",
+        concurrency: 1,
+        result: alone,
+        ratio: ceiling,
+    });
     actix_web::rt::System::new().block_on(handle.stop(true));
     server_thread.join().unwrap().unwrap();
     rows
