@@ -20,8 +20,6 @@ use npo_producer::records::diagnosis::{self, DiagnosisRecord};
 use support::*;
 
 const PUPIL: &str = "201403129800";
-const PNR: &str = "1.2.752.129.2.1.3.1";
-const UNIT: &str = "SE2120009994-0A01";
 const PATH: &str = "/GetDiagnosis/2/rivtabp21";
 /// Text that would do harm if it were run as SQL, HTML or script anywhere.
 const HOSTILE_TEXT: &str =
@@ -29,33 +27,8 @@ const HOSTILE_TEXT: &str =
 
 fn record(id: &str, display_name: &str) -> DiagnosisRecord {
     DiagnosisRecord {
-        document_id: id.into(),
-        source_system_hsa_id: SOURCE_SYSTEM.into(),
-        patient_id: PUPIL.into(),
-        patient_id_type: PNR.into(),
-        author_time: "20250110080000".into(),
-        author_hsa_id: Some("SE2120009994-P001".into()),
-        author_name: Some("Karin Lindqvist".into()),
-        author_role_code: Some("201010".into()),
-        author_role_name: Some("Skolläkare".into()),
-        author_org_unit_hsa_id: Some(UNIT.into()),
-        author_org_unit_name: Some("Elevhälsan Björkskolan".into()),
-        care_unit_hsa_id: UNIT.into(),
-        care_giver_hsa_id: VISIBLE_CARE_GIVER.into(),
-        legal_authenticator_hsa_id: None,
-        legal_authenticator_name: None,
-        signature_time: None,
-        approved_for_patient: true,
-        care_contact_id: None,
-        nullified: false,
-        nullified_reason: None,
-        type_of_diagnosis: "Huvuddiagnos".into(),
-        chronic_diagnosis: Some(true),
-        diagnosis_time: None,
-        diagnosis_code: Some("J45.9".into()),
-        diagnosis_code_system: None,
         diagnosis_display_name: Some(display_name.into()),
-        diagnosis_original_text: None,
+        ..diagnosis_record(id, PUPIL, "20250110080000")
     }
 }
 
@@ -78,9 +51,7 @@ fn stored(producer: &TestProducer) -> (BTreeMap<RecordKind, i64>, usize) {
 
 /// A valid GetDiagnosis request for `patient`.
 fn valid(patient: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="urn:riv:itintegration:registry:1"><s:Header><a:LogicalAddress>{SOURCE_SYSTEM}</a:LogicalAddress></s:Header><s:Body><GetDiagnosis xmlns="urn:riv:clinicalprocess:healthcond:description:GetDiagnosisResponder:2" xmlns:c="urn:riv:clinicalprocess:healthcond:description:2"><patientId><c:id>{patient}</c:id><c:type>{PNR}</c:type></patientId></GetDiagnosis></s:Body></s:Envelope>"#
-    )
+    get_diagnosis_request(patient)
 }
 
 /// POSTs raw bytes as the platform, with extra headers.

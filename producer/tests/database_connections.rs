@@ -17,7 +17,6 @@ use npo_producer::records::diagnosis::{self, DiagnosisRecord};
 use support::*;
 
 const PUPIL: &str = "201403129800";
-const PNR: &str = "1.2.752.129.2.1.3.1";
 
 #[derive(QueryableByName)]
 struct CompileOption {
@@ -46,40 +45,10 @@ fn bundled_sqlite_is_built_in_multi_thread_mode() {
 }
 
 fn record(i: usize) -> DiagnosisRecord {
-    DiagnosisRecord {
-        document_id: format!("reconnect-{i}"),
-        source_system_hsa_id: SOURCE_SYSTEM.into(),
-        patient_id: PUPIL.into(),
-        patient_id_type: PNR.into(),
-        author_time: format!("2025030{}081500", 1 + i),
-        author_hsa_id: Some("SE2120009994-P001".into()),
-        author_name: Some("Karin Lindqvist".into()),
-        author_role_code: None,
-        author_role_name: None,
-        author_org_unit_hsa_id: None,
-        author_org_unit_name: None,
-        care_unit_hsa_id: "SE2120009994-0A01".into(),
-        care_giver_hsa_id: VISIBLE_CARE_GIVER.into(),
-        legal_authenticator_hsa_id: None,
-        legal_authenticator_name: None,
-        signature_time: None,
-        approved_for_patient: true,
-        care_contact_id: None,
-        nullified: false,
-        nullified_reason: None,
-        type_of_diagnosis: "Huvuddiagnos".into(),
-        chronic_diagnosis: None,
-        diagnosis_time: None,
-        diagnosis_code: Some("J45.9".into()),
-        diagnosis_code_system: None,
-        diagnosis_display_name: Some("Astma, ospecificerad".into()),
-        diagnosis_original_text: None,
-    }
-}
-
-fn request() -> String {
-    format!(
-        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="urn:riv:itintegration:registry:1"><s:Header><a:LogicalAddress>{SOURCE_SYSTEM}</a:LogicalAddress></s:Header><s:Body><GetDiagnosis xmlns="urn:riv:clinicalprocess:healthcond:description:GetDiagnosisResponder:2" xmlns:c="urn:riv:clinicalprocess:healthcond:description:2"><patientId><c:id>{PUPIL}</c:id><c:type>{PNR}</c:type></patientId></GetDiagnosis></s:Body></s:Envelope>"#
+    diagnosis_record(
+        &format!("reconnect-{i}"),
+        PUPIL,
+        &format!("2025030{}081500", 1 + i),
     )
 }
 
@@ -87,7 +56,11 @@ fn request() -> String {
 /// what came back.
 async fn diagnoses(producer: &TestProducer) -> usize {
     let (status, body) = producer
-        .post("/GetDiagnosis/2/rivtabp21", request(), &[])
+        .post(
+            "/GetDiagnosis/2/rivtabp21",
+            get_diagnosis_request(PUPIL),
+            &[],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let response = soap::decode_response::<GetDiagnosis>(body.as_bytes())

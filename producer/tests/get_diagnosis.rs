@@ -16,41 +16,12 @@ use support::*;
 const PUPIL: &str = "201403129800";
 const OTHER_PUPIL: &str = "201508079819";
 const UNKNOWN_PUPIL: &str = "199001019802";
-const PNR: &str = "1.2.752.129.2.1.3.1";
 const UNIT_A: &str = "SE2120009994-0A01";
 const UNIT_B: &str = "SE2120009994-0B02";
 const OTHER_CARE_GIVER: &str = "SE2321009991-0009";
 
 fn record(id: &str, patient: &str, author_time: &str) -> DiagnosisRecord {
-    DiagnosisRecord {
-        document_id: id.into(),
-        source_system_hsa_id: SOURCE_SYSTEM.into(),
-        patient_id: patient.into(),
-        patient_id_type: PNR.into(),
-        author_time: author_time.into(),
-        author_hsa_id: Some("SE2120009994-P001".into()),
-        author_name: Some("Karin Lindqvist".into()),
-        author_role_code: Some("201010".into()),
-        author_role_name: Some("Skolläkare".into()),
-        author_org_unit_hsa_id: Some(UNIT_A.into()),
-        author_org_unit_name: Some("Elevhälsan Björkskolan".into()),
-        care_unit_hsa_id: UNIT_A.into(),
-        care_giver_hsa_id: VISIBLE_CARE_GIVER.into(),
-        legal_authenticator_hsa_id: None,
-        legal_authenticator_name: None,
-        signature_time: None,
-        approved_for_patient: true,
-        care_contact_id: None,
-        nullified: false,
-        nullified_reason: None,
-        type_of_diagnosis: "Huvuddiagnos".into(),
-        chronic_diagnosis: Some(true),
-        diagnosis_time: None,
-        diagnosis_code: Some("J45.9".into()),
-        diagnosis_code_system: None,
-        diagnosis_display_name: Some("Astma, ospecificerad".into()),
-        diagnosis_original_text: None,
-    }
+    diagnosis_record(id, patient, author_time)
 }
 
 fn signed(mut r: DiagnosisRecord, at: &str) -> DiagnosisRecord {

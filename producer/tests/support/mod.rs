@@ -14,6 +14,7 @@ use npo_producer::config::{
     ConsumerScopeConfig, DatabaseConfig, ProducerConfig, ServerConfig, TlsConfig,
 };
 use npo_producer::db::{self, DbConn};
+use npo_producer::records::diagnosis::DiagnosisRecord;
 
 /// The logical address (source system) the test producer serves.
 pub const SOURCE_SYSTEM: &str = "SE2120009994-EH7S";
@@ -23,6 +24,51 @@ pub const OTHER_SOURCE_SYSTEM: &str = "SE2321009991-BV3C";
 pub const RESTRICTED_CONSUMER: &str = "SE5599000022-1177";
 /// The care giver the restricted consumer may see.
 pub const VISIBLE_CARE_GIVER: &str = "SE2120009994-0001";
+
+/// The personnummer type OID.
+pub const PNR: &str = "1.2.752.129.2.1.3.1";
+
+/// An unsigned diagnosis (J45.9) of `patient` in [`SOURCE_SYSTEM`], written at
+/// `author_time` by the school doctor of unit SE2120009994-0A01 of
+/// [`VISIBLE_CARE_GIVER`]; tests change the fields they are about.
+pub fn diagnosis_record(document_id: &str, patient: &str, author_time: &str) -> DiagnosisRecord {
+    DiagnosisRecord {
+        document_id: document_id.into(),
+        source_system_hsa_id: SOURCE_SYSTEM.into(),
+        patient_id: patient.into(),
+        patient_id_type: PNR.into(),
+        author_time: author_time.into(),
+        author_hsa_id: Some("SE2120009994-P001".into()),
+        author_name: Some("Karin Lindqvist".into()),
+        author_role_code: Some("201010".into()),
+        author_role_name: Some("Skolläkare".into()),
+        author_org_unit_hsa_id: Some("SE2120009994-0A01".into()),
+        author_org_unit_name: Some("Elevhälsan Björkskolan".into()),
+        care_unit_hsa_id: "SE2120009994-0A01".into(),
+        care_giver_hsa_id: VISIBLE_CARE_GIVER.into(),
+        legal_authenticator_hsa_id: None,
+        legal_authenticator_name: None,
+        signature_time: None,
+        approved_for_patient: true,
+        care_contact_id: None,
+        nullified: false,
+        nullified_reason: None,
+        type_of_diagnosis: "Huvuddiagnos".into(),
+        chronic_diagnosis: Some(true),
+        diagnosis_time: None,
+        diagnosis_code: Some("J45.9".into()),
+        diagnosis_code_system: None,
+        diagnosis_display_name: Some("Astma, ospecificerad".into()),
+        diagnosis_original_text: None,
+    }
+}
+
+/// A GetDiagnosis request to [`SOURCE_SYSTEM`] for `patient`, without filters.
+pub fn get_diagnosis_request(patient: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="urn:riv:itintegration:registry:1"><s:Header><a:LogicalAddress>{SOURCE_SYSTEM}</a:LogicalAddress></s:Header><s:Body><GetDiagnosis xmlns="urn:riv:clinicalprocess:healthcond:description:GetDiagnosisResponder:2" xmlns:c="urn:riv:clinicalprocess:healthcond:description:2"><patientId><c:id>{patient}</c:id><c:type>{PNR}</c:type></patientId></GetDiagnosis></s:Body></s:Envelope>"#
+    )
+}
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
