@@ -44,7 +44,7 @@
 // A benchmark reports on the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -56,19 +56,16 @@ use npo_contracts::registry::Contract;
 use npo_pki::{InitOptions, Party};
 use openssl::ssl::{SslConnector, SslStream};
 
-const ROLE_ENV: &str = "NPO_BENCH_ROLE";
-const DIR_ENV: &str = "NPO_BENCH_DIR";
-const TOKEN: &str = "bench-admin-token-0123456789";
+mod common;
+
+use common::{
+    ChildProcess, DIR_ENV, ROLE_ENV, TOKEN, cpu_seconds, env_or, machine, median, memory_kib,
+    percentile, run_platform,
+};
+
 const PATH: &str = "/GetDiagnosis/2/rivtabp21";
 /// Every answer read by the load client (warm-up included), for CPU per request.
 static SERVED: AtomicU64 = AtomicU64::new(0);
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
 
 /// A GetDiagnosis response of about `kb` KiB: records shaped like the contract's.
 fn response_body(kb: usize) -> String {
@@ -161,89 +158,6 @@ fn run_producer(dir: &Path) {
         std::io::stdout().flush().unwrap();
         server.run().await.unwrap();
     });
-}
-
-fn run_platform(config: &Path) {
-    let config = npo_platform::config::PlatformConfig::load(config).unwrap();
-    actix_web::rt::System::new().block_on(async move {
-        let app = npo_platform::startup::Application::build(config).unwrap();
-        println!("READY {} {}", app.port(), app.admin_port());
-        std::io::stdout().flush().unwrap();
-        app.run_until_stopped().await.unwrap();
-    });
-}
-
-struct ChildProcess {
-    child: Child,
-    ports: Vec<u16>,
-}
-
-impl ChildProcess {
-    fn spawn(role: &str, dir: &Path, extra: &[(&str, String)]) -> ChildProcess {
-        let mut command = Command::new(std::env::current_exe().unwrap());
-        command
-            .env(ROLE_ENV, role)
-            .env(DIR_ENV, dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (k, v) in extra {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let ports = line
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("{role} did not start: {line:?}"))
-            .split_whitespace()
-            .map(|p| p.parse().unwrap())
-            .collect();
-        ChildProcess { child, ports }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for ChildProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// CPU seconds (user + system) `pid` has used so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the `(comm)`; utime and stime are the 14th and 15th of the line.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Linux reports in USER_HZ, 100 on every common configuration.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// `VmRSS` and `VmHWM` of `pid`, in KiB.
-fn memory_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }
 
 /// The processes whose parent is `pid` (nginx's workers).
@@ -564,14 +478,6 @@ struct Figures {
     tls: (&'static str, &'static str),
 }
 
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    f64::from(sorted[at.min(sorted.len() - 1)]) / 1000.0
-}
-
 /// One case: `concurrency` connections to `port`, warm-up, then the measured window.
 fn run_case(connector: &SslConnector, port: u16, concurrency: usize) -> Figures {
     let warmup = Duration::from_secs_f64(env_or("NPO_BENCH_WARMUP_SECONDS", 1.0));
@@ -681,28 +587,6 @@ fn write_platform_config(dir: &Path, name: &str, producer_port: u16, recording: 
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, config).unwrap();
     path
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(0.0)
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("nproc {cores}, CPU {cpu}, load average {load}")
 }
 
 fn main() {

@@ -369,6 +369,16 @@ impl CaseResult {
     }
 }
 
+/// The `p`th percentile (nearest rank) of sorted nanosecond latencies, in ms; NaN when
+/// there are none.
+fn percentile_ms(sorted_ns: &[u64], p: usize) -> f64 {
+    if sorted_ns.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (sorted_ns.len() * p).div_ceil(100).max(1) - 1;
+    sorted_ns[rank] as f64 / 1e6
+}
+
 /// One connection's measurements.
 #[derive(Default)]
 struct ConnStats {
@@ -444,14 +454,7 @@ fn run_case(
     latencies.sort_unstable();
     let requests = latencies.len() as u64;
     let elapsed = (last - measure_from).as_secs_f64().max(1e-9);
-    let pct = |p: usize| {
-        if latencies.is_empty() {
-            f64::NAN
-        } else {
-            let rank = (latencies.len() * p).div_ceil(100).max(1) - 1;
-            latencies[rank] as f64 / 1e6
-        }
-    };
+    let pct = |p| percentile_ms(&latencies, p);
     CaseResult {
         requests,
         errors,
@@ -524,10 +527,7 @@ fn read_alone(url: &str, settings: &Settings) -> (CaseResult, ReadCpu) {
         server_us: per_read_us(server),
     };
     latencies.sort_unstable();
-    let pct = |p: usize| {
-        let rank = (latencies.len() * p).div_ceil(100).max(1) - 1;
-        latencies[rank] as f64 / 1e6
-    };
+    let pct = |p| percentile_ms(&latencies, p);
     (
         CaseResult {
             requests: latencies.len() as u64,

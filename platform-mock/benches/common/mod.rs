@@ -1,10 +1,9 @@
-//! What the aggregation and soak benchmarks share: child processes of the bench binary
+//! What the routing, aggregation and soak benchmarks share: child processes of the bench binary
 //! (producers, the platform), `/proc` readings, a blocking mutual-TLS HTTP/1.1 client,
 //! the TAK and platform configuration, and the messages (aggregated GetDiagnosis, EI
 //! Update and FindContent).
 //!
-//! As `benches/routing.rs` does, the producers and the platform each run in a process of
-//! their own (the bench binary started again with `NPO_BENCH_ROLE`), so the platform's
+//! The producers and the platform each run in a process of their own (the bench binary started again with `NPO_BENCH_ROLE`), so the platform's
 //! memory and CPU time are its own. Loopback only.
 
 #![allow(dead_code)]
